@@ -1,0 +1,306 @@
+
+/*
+ * Copyright (C) tenant_guard authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_tenant_guard_module.h"
+
+
+static ngx_int_t ngx_http_tenant_guard_refuse(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+static ngx_int_t ngx_http_tenant_guard_challenge(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, const tg_result_t *res,
+    ngx_str_t *description);
+static u_char *ngx_http_tenant_guard_quoted(u_char *p, ngx_str_t *s);
+
+
+static ngx_str_t  ngx_http_tenant_guard_www_authenticate =
+    ngx_string("WWW-Authenticate");
+static ngx_str_t  ngx_http_tenant_guard_json_type =
+    ngx_string("application/json");
+
+
+ngx_int_t
+ngx_http_tenant_guard_preaccess_handler(ngx_http_request_t *r)
+{
+    ngx_http_tenant_guard_srv_conf_t  *scf;
+    ngx_http_tenant_guard_loc_conf_t  *lcf;
+
+    scf = ngx_http_get_module_srv_conf(r, ngx_http_tenant_guard_module);
+
+    if (!scf->strip) {
+        return NGX_DECLINED;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
+
+    if (ngx_http_tenant_guard_headers_strip(r, lcf) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
+{
+    ngx_http_tenant_guard_ctx_t       *ctx;
+    ngx_http_tenant_guard_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
+
+    if (!lcf->enable) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_tenant_guard_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_tenant_guard_token_check(r, lcf, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->checked = 1;
+
+    if (ctx->result == TG_RESULT_ALLOW) {
+        if (ngx_http_tenant_guard_token_scopes(r, lcf, ctx) != NGX_OK) {
+            ctx->result = TG_RESULT_INSUFFICIENT_SCOPE;
+
+        } else {
+            ctx->result = ngx_http_tenant_guard_token_bind(r, lcf, ctx);
+        }
+    }
+
+    if (ctx->result != TG_RESULT_ALLOW) {
+        return ngx_http_tenant_guard_refuse(r, lcf, ctx);
+    }
+
+    if (ngx_http_tenant_guard_headers_set(r, lcf, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "tenant_guard: allowed, token_id: %V", &ctx->token_id);
+
+    return NGX_OK;
+}
+
+
+ngx_http_tenant_guard_ctx_t *
+ngx_http_tenant_guard_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_tenant_guard_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_tenant_guard_module);
+    if (ctx != NULL) {
+        return ctx;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_tenant_guard_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_tenant_guard_module);
+
+    return ctx;
+}
+
+
+/*
+ * Every refusal: one info line, the challenge, and a JSON body sent from
+ * here so that nothing reaches the upstream.  Under "satisfy any" the
+ * status is returned instead, so another access module may still allow.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_refuse(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_int_t                  rc;
+    ngx_buf_t                 *b;
+    ngx_str_t                  description, code;
+    ngx_chain_t                out;
+    const tg_result_t         *res;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    res = tg_result_get(ctx->result);
+
+    if (ctx->detail.len) {
+        description = ctx->detail;
+
+    } else {
+        description.data = (u_char *) res->description;
+        description.len = ngx_strlen(res->description);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "tenant_guard: %s%s%V%s%V",
+                  res->reason, ctx->detail.len ? ": " : "", &ctx->detail,
+                  ctx->token_id.len ? ", token_id: " : "", &ctx->token_id);
+
+    if (ngx_http_tenant_guard_challenge(r, lcf, res, &description)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->satisfy == NGX_HTTP_SATISFY_ANY) {
+        return res->status;
+    }
+
+    code.data = (u_char *) res->code;
+    code.len = ngx_strlen(res->code);
+
+    len = sizeof("{\"error\":\"\",\"error_description\":\"\"}\n") - 1
+          + code.len + description.len
+          + ngx_escape_json(NULL, description.data, description.len);
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_sprintf(b->last, "{\"error\":\"%V\",\"error_description\":\"",
+                    &code);
+    p = (u_char *) ngx_escape_json(p, description.data, description.len);
+    b->last = ngx_cpymem(p, "\"}\n", 3);
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    r->headers_out.status = res->status;
+    r->headers_out.content_type = ngx_http_tenant_guard_json_type;
+    r->headers_out.content_type_len = ngx_http_tenant_guard_json_type.len;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        ngx_http_finalize_request(r, rc);
+        return NGX_DONE;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_challenge(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, const tg_result_t *res,
+    ngx_str_t *description)
+{
+    u_char           *p;
+    size_t            len;
+    ngx_str_t         value, *word;
+    ngx_uint_t        i;
+    ngx_array_t      *words;
+    ngx_table_elt_t  *h;
+
+    if (res->challenge == TG_CHALLENGE_NONE) {
+        return NGX_OK;
+    }
+
+    words = NULL;
+
+    if (res->challenge == TG_CHALLENGE_SCOPE) {
+        words = lcf->scopes;
+
+    } else if (res->challenge == TG_CHALLENGE_ACR) {
+        words = lcf->mfa_acr;
+    }
+
+    len = sizeof("Bearer realm=\"\"") + lcf->realm.len
+          + sizeof(", error=\"\", error_description=\"\"") + 64
+          + description->len + sizeof(", acr_values=\"\"");
+
+    if (words != NULL) {
+        word = words->elts;
+
+        for (i = 0; i < words->nelts; i++) {
+            len += word[i].len + 1;
+        }
+    }
+
+    value.data = ngx_pnalloc(r->pool, len);
+    if (value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(value.data, "Bearer realm=\"", 14);
+    p = ngx_http_tenant_guard_quoted(p, &lcf->realm);
+    *p++ = '"';
+
+    if (res->challenge != TG_CHALLENGE_BEARER) {
+        p = ngx_sprintf(p, ", error=\"%s\", error_description=\"", res->code);
+        p = ngx_http_tenant_guard_quoted(p, description);
+        *p++ = '"';
+    }
+
+    if (words != NULL && words->nelts) {
+        p = (res->challenge == TG_CHALLENGE_SCOPE)
+            ? ngx_cpymem(p, ", scope=\"", 9)
+            : ngx_cpymem(p, ", acr_values=\"", 14);
+
+        word = words->elts;
+
+        for (i = 0; i < words->nelts; i++) {
+            if (i) {
+                *p++ = ' ';
+            }
+
+            p = ngx_http_tenant_guard_quoted(p, &word[i]);
+        }
+
+        *p++ = '"';
+    }
+
+    value.len = p - value.data;
+
+    h = ngx_http_tenant_guard_headers_out(r,
+                                          &ngx_http_tenant_guard_www_authenticate,
+                                          &value);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    r->headers_out.www_authenticate = h;
+
+    return NGX_OK;
+}
+
+
+/* the text of a quoted-string with no '"' or '\' to escape (RFC 9110) */
+
+static u_char *
+ngx_http_tenant_guard_quoted(u_char *p, ngx_str_t *s)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < s->len; i++) {
+        *p++ = (s->data[i] == '"' || s->data[i] == '\\'
+                || s->data[i] < 0x20) ? '\'' : s->data[i];
+    }
+
+    return p;
+}

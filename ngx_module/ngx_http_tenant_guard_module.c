@@ -1,0 +1,859 @@
+
+/*
+ * Copyright (C) tenant_guard authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_tenant_guard_module.h"
+
+
+static void *ngx_http_tenant_guard_create_srv_conf(ngx_conf_t *cf);
+static void *ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_tenant_guard_merge_strip(ngx_conf_t *cf,
+    ngx_http_tenant_guard_loc_conf_t *conf);
+static ngx_int_t ngx_http_tenant_guard_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_tenant_guard_init(ngx_conf_t *cf);
+static void ngx_http_tenant_guard_keys_cleanup(void *data);
+static char *ngx_http_tenant_guard_keys(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_tenant_guard_algorithms(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_tenant_guard_audience(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_tenant_guard_claim(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_tenant_guard_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_tenant_guard_words(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_tenant_guard_bind(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_tenant_guard_kind(ngx_str_t *name,
+    ngx_str_t *kinds, ngx_uint_t n);
+
+
+/* the order of NGX_HTTP_TENANT_GUARD_WORKSPACE ... _MFA */
+
+static ngx_str_t  ngx_http_tenant_guard_kinds[] = {
+    ngx_string("workspace"),
+    ngx_string("organization"),
+    ngx_string("integration"),
+    ngx_string("subject"),
+    ngx_string("scopes"),
+    ngx_string("mfa")
+};
+
+
+static ngx_str_t  ngx_http_tenant_guard_default_claims[] = {
+    ngx_string("workspace_id"),
+    ngx_string("organization_id"),
+    ngx_string("integration_id"),
+    ngx_string("sub")
+};
+
+
+static ngx_str_t  ngx_http_tenant_guard_default_headers[] = {
+    ngx_string("X-Workspace-Id"),
+    ngx_string("X-Organization-Id"),
+    ngx_string("X-Integration-Id"),
+    ngx_string("X-Subject-Id"),
+    ngx_string("X-Auth-Scopes"),
+    ngx_string("X-Auth-MFA")
+};
+
+
+static ngx_str_t  ngx_http_tenant_guard_default_amr[] = {
+    ngx_string("mfa"),
+    ngx_string("otp"),
+    ngx_string("hwk"),
+    ngx_string("swk")
+};
+
+
+static ngx_command_t  ngx_http_tenant_guard_commands[] = {
+
+    { ngx_string("tenant_guard"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tenant_guard_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("tenant_guard_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_tenant_guard_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_algorithms"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_tenant_guard_algorithms,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tenant_guard_loc_conf_t, issuer),
+      NULL },
+
+    { ngx_string("tenant_guard_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_tenant_guard_audience,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tenant_guard_loc_conf_t, leeway),
+      NULL },
+
+    { ngx_string("tenant_guard_max_token_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tenant_guard_loc_conf_t, max_token_size),
+      NULL },
+
+    { ngx_string("tenant_guard_claim"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_tenant_guard_claim,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_tenant_guard_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_require_scope"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_tenant_guard_words,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tenant_guard_loc_conf_t, scopes),
+      NULL },
+
+    { ngx_string("tenant_guard_mfa_amr"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_tenant_guard_words,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tenant_guard_loc_conf_t, mfa_amr),
+      NULL },
+
+    { ngx_string("tenant_guard_mfa_acr"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_tenant_guard_words,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tenant_guard_loc_conf_t, mfa_acr),
+      NULL },
+
+    { ngx_string("tenant_guard_bind"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_tenant_guard_bind,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_realm"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tenant_guard_loc_conf_t, realm),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_tenant_guard_module_ctx = {
+    ngx_http_tenant_guard_preconfiguration, /* preconfiguration */
+    ngx_http_tenant_guard_init,            /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    ngx_http_tenant_guard_create_srv_conf, /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_tenant_guard_create_loc_conf, /* create location configuration */
+    ngx_http_tenant_guard_merge_loc_conf   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_tenant_guard_module = {
+    NGX_MODULE_V1,
+    &ngx_http_tenant_guard_module_ctx,     /* module context */
+    ngx_http_tenant_guard_commands,        /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_tenant_guard_create_srv_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_tenant_guard_srv_conf_t));
+}
+
+
+static void *
+ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_tenant_guard_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_tenant_guard_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->issuer = { 0, NULL };
+     *     conf->claims[] = { 0, NULL };
+     *     conf->headers[] = { 0, NULL };
+     *     conf->strip = NULL;
+     *     conf->realm = { 0, NULL };
+     *     conf->jwt = { 0 };
+     */
+
+    conf->enable = NGX_CONF_UNSET;
+    conf->keys = NGX_CONF_UNSET_PTR;
+    conf->algorithms = NGX_CONF_UNSET_UINT;
+    conf->audiences = NGX_CONF_UNSET_PTR;
+    conf->leeway = NGX_CONF_UNSET;
+    conf->max_token_size = NGX_CONF_UNSET_SIZE;
+    conf->scopes = NGX_CONF_UNSET_PTR;
+    conf->binds = NGX_CONF_UNSET_PTR;
+    conf->mfa_amr = NGX_CONF_UNSET_PTR;
+    conf->mfa_acr = NGX_CONF_UNSET_PTR;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_tenant_guard_loc_conf_t *prev = parent;
+    ngx_http_tenant_guard_loc_conf_t *conf = child;
+
+    ngx_uint_t                         i, used;
+    ngx_array_t                       *amr;
+    ngx_http_tenant_guard_srv_conf_t  *scf;
+
+    used = (conf->enable != NGX_CONF_UNSET
+            || conf->keys != NGX_CONF_UNSET_PTR
+            || conf->binds != NGX_CONF_UNSET_PTR);
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    /*
+     * Client copies of the tenant headers are removed in every location of
+     * a server that uses the module anywhere; while merging, cf->ctx holds
+     * the configuration of the server the location belongs to.
+     */
+
+    if (used || conf->enable) {
+        scf = ngx_http_conf_get_module_srv_conf(cf,
+                                               ngx_http_tenant_guard_module);
+        scf->strip = 1;
+    }
+
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+    ngx_conf_merge_uint_value(conf->algorithms, prev->algorithms,
+                              TG_ALG_DEFAULT);
+    ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
+    ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
+    ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 30);
+    ngx_conf_merge_size_value(conf->max_token_size, prev->max_token_size,
+                              TG_JWT_MAX_SIZE);
+    ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
+    ngx_conf_merge_ptr_value(conf->binds, prev->binds, NULL);
+    ngx_conf_merge_ptr_value(conf->mfa_acr, prev->mfa_acr, NULL);
+    ngx_conf_merge_str_value(conf->realm, prev->realm, "tenant_guard");
+
+    if (conf->mfa_amr == NGX_CONF_UNSET_PTR) {
+        if (prev->mfa_amr != NGX_CONF_UNSET_PTR) {
+            conf->mfa_amr = prev->mfa_amr;
+
+        } else {
+            amr = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+            if (amr == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            for (i = 0; i < 4; i++) {
+                *(ngx_str_t *) ngx_array_push(amr) =
+                                         ngx_http_tenant_guard_default_amr[i];
+            }
+
+            conf->mfa_amr = amr;
+            prev->mfa_amr = amr;
+        }
+    }
+
+    for (i = 0; i < NGX_HTTP_TENANT_GUARD_NIDS; i++) {
+        if (conf->claims[i].data == NULL) {
+            conf->claims[i] = prev->claims[i].data
+                              ? prev->claims[i]
+                              : ngx_http_tenant_guard_default_claims[i];
+        }
+    }
+
+    for (i = 0; i < NGX_HTTP_TENANT_GUARD_NHEADERS; i++) {
+        if (conf->headers[i].data == NULL) {
+            conf->headers[i] = prev->headers[i].data
+                               ? prev->headers[i]
+                               : ngx_http_tenant_guard_default_headers[i];
+        }
+    }
+
+    if (ngx_http_tenant_guard_merge_strip(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->keys == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tenant_guard\" is on but no "
+                           "\"tenant_guard_keys\" is set");
+        return NGX_CONF_ERROR;
+    }
+
+    if ((conf->algorithms & TG_ALG_HMAC) && conf->keys->set.noct == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tenant_guard_algorithms\" allows an HS "
+                           "algorithm but \"%V\" has no \"oct\" key",
+                           &conf->keys->file);
+        return NGX_CONF_ERROR;
+    }
+
+    conf->jwt.algs = (unsigned) conf->algorithms;
+    conf->jwt.keys = &conf->keys->set;
+    conf->jwt.issuer.data = conf->issuer.data;
+    conf->jwt.issuer.len = conf->issuer.len;
+    conf->jwt.leeway = conf->leeway;
+    conf->jwt.max_size = conf->max_token_size;
+
+    if (conf->audiences) {
+        conf->jwt.audiences = conf->audiences->elts;
+        conf->jwt.naudiences = conf->audiences->nelts;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The headers a client may not send: those this location sets and the
+ * defaults, so a renamed header cannot be smuggled under its usual name.
+ */
+
+static char *
+ngx_http_tenant_guard_merge_strip(ngx_conf_t *cf,
+    ngx_http_tenant_guard_loc_conf_t *conf)
+{
+    ngx_str_t   *s, *names[2];
+    ngx_uint_t   i, j, k, dup;
+
+    conf->strip = ngx_array_create(cf->pool, 2 * NGX_HTTP_TENANT_GUARD_NHEADERS,
+                                   sizeof(ngx_str_t));
+    if (conf->strip == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    names[0] = conf->headers;
+    names[1] = ngx_http_tenant_guard_default_headers;
+
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < NGX_HTTP_TENANT_GUARD_NHEADERS; i++) {
+
+            dup = 0;
+            s = conf->strip->elts;
+
+            for (j = 0; j < conf->strip->nelts; j++) {
+                if (s[j].len == names[k][i].len
+                    && ngx_strncasecmp(s[j].data, names[k][i].data,
+                                       s[j].len) == 0)
+                {
+                    dup = 1;
+                }
+            }
+
+            if (dup) {
+                continue;
+            }
+
+            s = ngx_array_push(conf->strip);
+            if (s == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            s->len = names[k][i].len;
+            s->data = ngx_pnalloc(cf->pool, s->len);
+            if (s->data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            /* matched against lowcase_key with '_' folded to '-' */
+
+            for (j = 0; j < s->len; j++) {
+                s->data[j] = ngx_tolower(names[k][i].data[j]);
+
+                if (s->data[j] == '_') {
+                    s->data[j] = '-';
+                }
+            }
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_tenant_guard_add_variables(cf);
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    /*
+     * Client copies of the tenant headers go in the preaccess phase: it
+     * runs in every location and subrequest, whatever "satisfy" says.
+     */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_tenant_guard_preaccess_handler;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_tenant_guard_access_handler;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_tenant_guard_keys_cleanup(void *data)
+{
+    ngx_http_tenant_guard_keys_t  *keys = data;
+
+    tg_jwks_free(&keys->set);
+}
+
+
+static char *
+ngx_http_tenant_guard_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_tenant_guard_loc_conf_t *lcf = conf;
+
+    u_char                        *buf;
+    size_t                         size;
+    ssize_t                        n;
+    ngx_fd_t                       fd;
+    ngx_str_t                     *value;
+    ngx_file_info_t                fi;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_tenant_guard_keys_t  *keys;
+    char                           err[256];
+
+    if (lcf->keys != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    keys = ngx_pcalloc(cf->pool, sizeof(ngx_http_tenant_guard_keys_t));
+    if (keys == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    keys->file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &keys->file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(keys->file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed", keys->file.data);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed", keys->file.data);
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    size = (size_t) ngx_file_size(&fi);
+
+    if (size > TG_JWKS_MAX_SIZE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "keys file \"%s\" is larger than %d bytes",
+                           keys->file.data, TG_JWKS_MAX_SIZE);
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    buf = ngx_pnalloc(cf->temp_pool, size + 1);
+    if (buf == NULL) {
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_fd(fd, buf, size);
+    ngx_close_file(fd);
+
+    if (n == -1 || (size_t) n != size) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%s\" failed", keys->file.data);
+        return NGX_CONF_ERROR;
+    }
+
+    if (tg_jwks_load(&keys->set, buf, size, err, sizeof(err)) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid keys file \"%s\": %s",
+                           keys->file.data, err);
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        tg_jwks_free(&keys->set);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_tenant_guard_keys_cleanup;
+    cln->data = keys;
+
+    lcf->keys = keys;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_tenant_guard_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_tenant_guard_loc_conf_t *lcf = conf;
+
+    ngx_int_t   alg;
+    ngx_str_t  *value;
+    ngx_uint_t  i;
+
+    if (lcf->algorithms != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    lcf->algorithms = 0;
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (value[i].len == 4
+            && ngx_strncasecmp(value[i].data, (u_char *) "none", 4) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "algorithm \"%V\" is never allowed",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        alg = tg_jwt_alg_by_name((char *) value[i].data, value[i].len);
+        if (alg < 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown algorithm \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        lcf->algorithms |= TG_ALG_BIT(alg);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_tenant_guard_audience(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_tenant_guard_loc_conf_t *lcf = conf;
+
+    tg_str_t    *aud;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (lcf->audiences != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    lcf->audiences = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                      sizeof(tg_str_t));
+    if (lcf->audiences == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        aud = ngx_array_push(lcf->audiences);
+        if (aud == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        aud->data = value[i].data;
+        aud->len = value[i].len;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_tenant_guard_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_tenant_guard_loc_conf_t *lcf = conf;
+
+    ngx_int_t   kind;
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    kind = ngx_http_tenant_guard_kind(&value[1], ngx_http_tenant_guard_kinds,
+                                      NGX_HTTP_TENANT_GUARD_NIDS);
+    if (kind == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\", must be \"workspace\", "
+                           "\"organization\", \"integration\" or \"subject\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (lcf->claims[kind].data != NULL) {
+        return "is duplicate";
+    }
+
+    if (value[2].len == 0) {
+        return "has an empty claim name";
+    }
+
+    /* value[] strings end in NUL, as jansson wants its keys */
+
+    lcf->claims[kind] = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_tenant_guard_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_tenant_guard_loc_conf_t *lcf = conf;
+
+    ngx_int_t   kind;
+    ngx_str_t  *value;
+    ngx_uint_t  i;
+
+    value = cf->args->elts;
+
+    kind = ngx_http_tenant_guard_kind(&value[1], ngx_http_tenant_guard_kinds,
+                                      NGX_HTTP_TENANT_GUARD_NHEADERS);
+    if (kind == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\", must be \"workspace\", "
+                           "\"organization\", \"integration\", \"subject\", "
+                           "\"scopes\" or \"mfa\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (lcf->headers[kind].data != NULL) {
+        return "is duplicate";
+    }
+
+    if (value[2].len == 0) {
+        return "has an empty header name";
+    }
+
+    for (i = 0; i < value[2].len; i++) {
+        if (!(ngx_http_tenant_guard_isalnum(value[2].data[i]) || value[2].data[i] == '-')) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid header name \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    lcf->headers[kind] = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+/* a directive that takes a list of words into an ngx_str_t array */
+
+static char *
+ngx_http_tenant_guard_words(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t     *value, *word;
+    ngx_uint_t     i;
+    ngx_array_t  **a;
+
+    a = (ngx_array_t **) (p + cmd->offset);
+
+    if (*a != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    *a = ngx_array_create(cf->pool, cf->args->nelts - 1, sizeof(ngx_str_t));
+    if (*a == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid empty parameter");
+            return NGX_CONF_ERROR;
+        }
+
+        word = ngx_array_push(*a);
+        if (word == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *word = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_tenant_guard_bind(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_tenant_guard_loc_conf_t *lcf = conf;
+
+    ngx_int_t                          kind;
+    ngx_str_t                         *value;
+    ngx_http_tenant_guard_bind_t      *bind;
+    ngx_http_compile_complex_value_t   ccv;
+
+    value = cf->args->elts;
+
+    if (lcf->binds == NGX_CONF_UNSET_PTR) {
+        lcf->binds = ngx_array_create(cf->pool, 2,
+                                      sizeof(ngx_http_tenant_guard_bind_t));
+        if (lcf->binds == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    bind = ngx_array_push(lcf->binds);
+    if (bind == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(bind, sizeof(ngx_http_tenant_guard_bind_t));
+
+    if (value[1].len > 6
+        && ngx_strncmp(value[1].data, "claim=", 6) == 0)
+    {
+        bind->kind = NGX_HTTP_TENANT_GUARD_BIND_CLAIM;
+        bind->claim.data = value[1].data + 6;
+        bind->claim.len = value[1].len - 6;
+
+    } else {
+        kind = ngx_http_tenant_guard_kind(&value[1],
+                                          ngx_http_tenant_guard_kinds,
+                                          NGX_HTTP_TENANT_GUARD_SUBJECT);
+        if (kind == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\", must be "
+                               "\"workspace\", \"organization\", "
+                               "\"integration\" or \"claim=NAME\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        bind->kind = kind;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &bind->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_kind(ngx_str_t *name, ngx_str_t *kinds, ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (name->len == kinds[i].len
+            && ngx_strncmp(name->data, kinds[i].data, name->len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return NGX_ERROR;
+}

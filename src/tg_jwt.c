@@ -1,0 +1,891 @@
+
+/*
+ * Copyright (C) tenant_guard authors
+ */
+
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/rsa.h>
+
+#include "tg_b64.h"
+#include "tg_json.h"
+#include "tg_jwks.h"
+#include "tg_jwt.h"
+
+
+typedef enum {
+    TG_ALG_FAMILY_RS = 1,
+    TG_ALG_FAMILY_PS,
+    TG_ALG_FAMILY_ES,
+    TG_ALG_FAMILY_EDDSA,
+    TG_ALG_FAMILY_HS
+} tg_alg_family_e;
+
+
+typedef struct {
+    const char        *name;
+    tg_alg_family_e    family;
+    const char        *digest;     /* NULL for EdDSA */
+    int                curve;      /* ES: the curve's NID */
+    size_t             size;       /* ES: bytes of R (and of S) */
+} tg_alg_t;
+
+
+static const tg_alg_t  tg_algs[TG_ALG_LAST] = {
+    [TG_ALG_RS256] = { "RS256", TG_ALG_FAMILY_RS, "SHA256", 0, 0 },
+    [TG_ALG_RS384] = { "RS384", TG_ALG_FAMILY_RS, "SHA384", 0, 0 },
+    [TG_ALG_RS512] = { "RS512", TG_ALG_FAMILY_RS, "SHA512", 0, 0 },
+    [TG_ALG_PS256] = { "PS256", TG_ALG_FAMILY_PS, "SHA256", 0, 0 },
+    [TG_ALG_PS384] = { "PS384", TG_ALG_FAMILY_PS, "SHA384", 0, 0 },
+    [TG_ALG_PS512] = { "PS512", TG_ALG_FAMILY_PS, "SHA512", 0, 0 },
+    [TG_ALG_ES256] = { "ES256", TG_ALG_FAMILY_ES, "SHA256",
+                       NID_X9_62_prime256v1, 32 },
+    [TG_ALG_ES384] = { "ES384", TG_ALG_FAMILY_ES, "SHA384",
+                       NID_secp384r1, 48 },
+    [TG_ALG_ES512] = { "ES512", TG_ALG_FAMILY_ES, "SHA512",
+                       NID_secp521r1, 66 },
+    [TG_ALG_EDDSA] = { "EdDSA", TG_ALG_FAMILY_EDDSA, NULL, 0, 0 },
+    [TG_ALG_HS256] = { "HS256", TG_ALG_FAMILY_HS, "SHA256", 0, 32 },
+    [TG_ALG_HS384] = { "HS384", TG_ALG_FAMILY_HS, "SHA384", 0, 48 },
+    [TG_ALG_HS512] = { "HS512", TG_ALG_FAMILY_HS, "SHA512", 0, 64 }
+};
+
+
+#define TG_JWT_MAX_SIG  1024
+
+
+static json_t *tg_jwt_decode_json(const unsigned char *part, size_t len,
+    const char *what, char *err, size_t err_len);
+static int tg_jwt_check_header(const tg_jwt_conf_t *conf, json_t *header,
+    tg_alg_e *alg, const char **kid, char *err, size_t err_len);
+static int tg_jwt_key_fits(const tg_key_t *key, tg_alg_e alg);
+static int tg_jwt_check_signature(const tg_jwt_conf_t *conf, tg_alg_e alg,
+    const char *kid, const unsigned char *input, size_t input_len,
+    const unsigned char *sig, size_t sig_len, char *err, size_t err_len);
+static int tg_jwt_verify_key(const tg_key_t *key, tg_alg_e alg,
+    const unsigned char *input, size_t input_len, const unsigned char *sig,
+    size_t sig_len);
+static int tg_jwt_verify_hmac(const tg_key_t *key, const tg_alg_t *a,
+    const unsigned char *input, size_t input_len, const unsigned char *sig,
+    size_t sig_len);
+static int tg_jwt_verify_pkey(const tg_key_t *key, const tg_alg_t *a,
+    const unsigned char *input, size_t input_len, const unsigned char *sig,
+    size_t sig_len);
+static int tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
+    long long now, char *err, size_t err_len);
+static int tg_jwt_time_claim(json_t *claims, const char *name,
+    long long *value, char *err, size_t err_len);
+static int tg_jwt_audience_ok(const tg_jwt_conf_t *conf, json_t *aud);
+
+
+int
+tg_jwt_alg_by_name(const char *name, size_t len)
+{
+    int  i;
+
+    for (i = 0; i < TG_ALG_LAST; i++) {
+        if (strlen(tg_algs[i].name) == len
+            && memcmp(tg_algs[i].name, name, len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+const char *
+tg_jwt_alg_name(tg_alg_e alg)
+{
+    return tg_algs[alg].name;
+}
+
+
+int
+tg_jwt_is_compact(const unsigned char *token, size_t len)
+{
+    size_t  i, dots;
+
+    dots = 0;
+
+    for (i = 0; i < len; i++) {
+        if (token[i] == '.') {
+            dots++;
+        }
+    }
+
+    return dots == 2;
+}
+
+
+int
+tg_jwt_verify(const tg_jwt_conf_t *conf, const unsigned char *token,
+    size_t len, long long now, tg_jwt_t *jwt, char *err, size_t err_len)
+{
+    long                  sig_len;
+    size_t                h_len, p_len, s_len;
+    json_t               *header;
+    tg_alg_e              alg;
+    const char           *kid;
+    const unsigned char  *h, *p, *s, *end, *dot;
+    unsigned char         sig[TG_JWT_MAX_SIG];
+
+    memset(jwt, 0, sizeof(tg_jwt_t));
+
+    if (len > conf->max_size) {
+        snprintf(err, err_len, "the token is larger than %zu bytes",
+                 conf->max_size);
+        return -1;
+    }
+
+    end = token + len;
+
+    h = token;
+    dot = memchr(h, '.', len);
+    if (dot == NULL) {
+        goto not_compact;
+    }
+
+    h_len = dot - h;
+    p = dot + 1;
+
+    dot = memchr(p, '.', end - p);
+    if (dot == NULL) {
+        goto not_compact;
+    }
+
+    p_len = dot - p;
+    s = dot + 1;
+    s_len = end - s;
+
+    if (memchr(s, '.', s_len) != NULL || h_len == 0 || p_len == 0) {
+        goto not_compact;
+    }
+
+    if (s_len == 0) {
+        snprintf(err, err_len, "the token is not signed");
+        return -1;
+    }
+
+    header = tg_jwt_decode_json(h, h_len, "header", err, err_len);
+    if (header == NULL) {
+        return -1;
+    }
+
+    if (tg_jwt_check_header(conf, header, &alg, &kid, err, err_len) != 0) {
+        json_decref(header);
+        return -1;
+    }
+
+    if (TG_B64URL_DECODED_LEN(s_len) > sizeof(sig)) {
+        json_decref(header);
+        snprintf(err, err_len, "the signature is too long");
+        return -1;
+    }
+
+    sig_len = tg_b64url_decode(sig, s, s_len);
+    if (sig_len <= 0) {
+        json_decref(header);
+        snprintf(err, err_len, "the signature is not base64url");
+        return -1;
+    }
+
+    if (tg_jwt_check_signature(conf, alg, kid, token, h_len + 1 + p_len,
+                               sig, (size_t) sig_len, err, err_len)
+        != 0)
+    {
+        json_decref(header);
+        return -1;
+    }
+
+    json_decref(header);
+
+    jwt->claims = tg_jwt_decode_json(p, p_len, "payload", err, err_len);
+    if (jwt->claims == NULL) {
+        return -1;
+    }
+
+    jwt->alg = alg;
+
+    if (tg_jwt_check_claims(conf, jwt, now, err, err_len) != 0) {
+        json_decref(jwt->claims);
+        jwt->claims = NULL;
+        return -1;
+    }
+
+    return 0;
+
+not_compact:
+
+    snprintf(err, err_len, "the token is not a compact JWS");
+    return -1;
+}
+
+
+static json_t *
+tg_jwt_decode_json(const unsigned char *part, size_t len, const char *what,
+    char *err, size_t err_len)
+{
+    long            n;
+    json_t         *json;
+    unsigned char  *buf;
+    char            why[160];
+
+    buf = malloc(TG_B64URL_DECODED_LEN(len));
+    if (buf == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+
+    n = tg_b64url_decode(buf, part, len);
+    if (n < 0) {
+        free(buf);
+        snprintf(err, err_len, "the %s is not base64url", what);
+        return NULL;
+    }
+
+    json = tg_json_parse_object(buf, (size_t) n, TG_JWT_MAX_SIZE, why,
+                                sizeof(why));
+    free(buf);
+
+    if (json == NULL) {
+        snprintf(err, err_len, "the %s: %s", what, why);
+        return NULL;
+    }
+
+    return json;
+}
+
+
+static int
+tg_jwt_check_header(const tg_jwt_conf_t *conf, json_t *header,
+    tg_alg_e *alg, const char **kid, char *err, size_t err_len)
+{
+    int          n;
+    json_t      *value;
+    const char  *name;
+
+    value = json_object_get(header, "alg");
+    if (!json_is_string(value)) {
+        snprintf(err, err_len, "the header has no \"alg\"");
+        return -1;
+    }
+
+    name = json_string_value(value);
+
+    if (strcasecmp(name, "none") == 0) {
+        snprintf(err, err_len, "unsigned tokens (alg \"none\") "
+                 "are not accepted");
+        return -1;
+    }
+
+    n = tg_jwt_alg_by_name(name, json_string_length(value));
+    if (n < 0 || !(conf->algs & TG_ALG_BIT(n))) {
+        snprintf(err, err_len, "the algorithm is not allowed");
+        return -1;
+    }
+
+    /*
+     * No extension is understood, so a token that marks one as critical
+     * must be refused (RFC 7515, section 4.1.11).
+     */
+
+    if (json_object_get(header, "crit") != NULL) {
+        snprintf(err, err_len, "the header has a \"crit\" extension");
+        return -1;
+    }
+
+    value = json_object_get(header, "kid");
+    if (value != NULL && !json_is_string(value)) {
+        snprintf(err, err_len, "the header's \"kid\" is not a string");
+        return -1;
+    }
+
+    /* "jku", "x5u", "jwk" and "x5c" are never used: keys come from config */
+
+    *kid = value ? json_string_value(value) : NULL;
+    *alg = (tg_alg_e) n;
+
+    return 0;
+}
+
+
+static int
+tg_jwt_key_fits(const tg_key_t *key, tg_alg_e alg)
+{
+    const tg_alg_t  *a;
+
+    a = &tg_algs[alg];
+
+    if (key->alg[0] != '\0' && strcmp(key->alg, a->name) != 0) {
+        return 0;
+    }
+
+    switch (a->family) {
+
+    case TG_ALG_FAMILY_RS:
+    case TG_ALG_FAMILY_PS:
+        return key->type == TG_KEY_RSA;
+
+    case TG_ALG_FAMILY_ES:
+        return key->type == TG_KEY_EC && key->curve == a->curve;
+
+    case TG_ALG_FAMILY_EDDSA:
+        return key->type == TG_KEY_ED25519;
+
+    case TG_ALG_FAMILY_HS:
+        return key->type == TG_KEY_OCT;
+    }
+
+    return 0;
+}
+
+
+/*
+ * A token with a "kid" is checked with the keys of that kid only; when no
+ * key has it, with the keys that have no kid (PEM keys).  A token without a
+ * "kid" is checked with every key that fits its algorithm.
+ */
+
+static int
+tg_jwt_check_signature(const tg_jwt_conf_t *conf, tg_alg_e alg,
+    const char *kid, const unsigned char *input, size_t input_len,
+    const unsigned char *sig, size_t sig_len, char *err, size_t err_len)
+{
+    size_t           i;
+    int              named, tried;
+    const tg_key_t  *key;
+
+    named = 0;
+
+    if (kid != NULL) {
+        for (i = 0; i < conf->keys->nkeys; i++) {
+            key = &conf->keys->keys[i];
+
+            if (key->kid != NULL && strcmp(key->kid, kid) == 0) {
+                named = 1;
+                break;
+            }
+        }
+    }
+
+    tried = 0;
+
+    for (i = 0; i < conf->keys->nkeys; i++) {
+        key = &conf->keys->keys[i];
+
+        if (kid != NULL) {
+            if (named) {
+                if (key->kid == NULL || strcmp(key->kid, kid) != 0) {
+                    continue;
+                }
+
+            } else if (key->kid != NULL) {
+                continue;
+            }
+        }
+
+        if (!tg_jwt_key_fits(key, alg)) {
+            continue;
+        }
+
+        tried++;
+
+        if (tg_jwt_verify_key(key, alg, input, input_len, sig, sig_len)) {
+            return 0;
+        }
+    }
+
+    if (tried == 0) {
+        if (kid != NULL && !named) {
+            snprintf(err, err_len, "no key has the token's \"kid\"");
+
+        } else {
+            snprintf(err, err_len, "no key fits the token's algorithm");
+        }
+
+        return -1;
+    }
+
+    snprintf(err, err_len, "the signature does not verify");
+    return -1;
+}
+
+
+static int
+tg_jwt_verify_key(const tg_key_t *key, tg_alg_e alg,
+    const unsigned char *input, size_t input_len, const unsigned char *sig,
+    size_t sig_len)
+{
+    const tg_alg_t  *a;
+
+    a = &tg_algs[alg];
+
+    if (a->family == TG_ALG_FAMILY_HS) {
+        return tg_jwt_verify_hmac(key, a, input, input_len, sig, sig_len);
+    }
+
+    return tg_jwt_verify_pkey(key, a, input, input_len, sig, sig_len);
+}
+
+
+static int
+tg_jwt_verify_hmac(const tg_key_t *key, const tg_alg_t *a,
+    const unsigned char *input, size_t input_len, const unsigned char *sig,
+    size_t sig_len)
+{
+    size_t         mac_len;
+    unsigned char  mac[EVP_MAX_MD_SIZE];
+
+    if (sig_len != a->size || key->secret_len < a->size) {
+        return 0;
+    }
+
+    if (EVP_Q_mac(NULL, "HMAC", NULL, a->digest, NULL, key->secret,
+                  key->secret_len, input, input_len, mac, sizeof(mac),
+                  &mac_len)
+        == NULL)
+    {
+        ERR_clear_error();
+        return 0;
+    }
+
+    return mac_len == sig_len && CRYPTO_memcmp(mac, sig, sig_len) == 0;
+}
+
+
+static int
+tg_jwt_verify_pkey(const tg_key_t *key, const tg_alg_t *a,
+    const unsigned char *input, size_t input_len, const unsigned char *sig,
+    size_t sig_len)
+{
+    int             ok, der_len;
+    BIGNUM         *r, *s;
+    EVP_MD_CTX     *mctx;
+    ECDSA_SIG      *ecdsa;
+    EVP_PKEY_CTX   *pctx;
+    unsigned char  *der, *p;
+
+    der = NULL;
+
+    if (a->family == TG_ALG_FAMILY_ES) {
+
+        /* JOSE carries R || S (RFC 7518, section 3.4); OpenSSL wants DER */
+
+        if (sig_len != 2 * a->size) {
+            return 0;
+        }
+
+        ecdsa = ECDSA_SIG_new();
+        r = BN_bin2bn(sig, (int) a->size, NULL);
+        s = BN_bin2bn(sig + a->size, (int) a->size, NULL);
+
+        if (ecdsa == NULL || r == NULL || s == NULL
+            || !ECDSA_SIG_set0(ecdsa, r, s))
+        {
+            ECDSA_SIG_free(ecdsa);
+            BN_free(r);
+            BN_free(s);
+            ERR_clear_error();
+            return 0;
+        }
+
+        der_len = i2d_ECDSA_SIG(ecdsa, NULL);
+        der = der_len > 0 ? malloc(der_len) : NULL;
+
+        if (der == NULL) {
+            ECDSA_SIG_free(ecdsa);
+            return 0;
+        }
+
+        p = der;
+        i2d_ECDSA_SIG(ecdsa, &p);
+        ECDSA_SIG_free(ecdsa);
+
+        sig = der;
+        sig_len = (size_t) der_len;
+    }
+
+    ok = 0;
+
+    mctx = EVP_MD_CTX_new();
+    if (mctx == NULL) {
+        goto done;
+    }
+
+    if (EVP_DigestVerifyInit_ex(mctx, &pctx, a->digest, NULL, NULL,
+                                key->pkey, NULL)
+        <= 0)
+    {
+        goto done;
+    }
+
+    if (a->family == TG_ALG_FAMILY_PS
+        && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0
+            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
+               <= 0))
+    {
+        goto done;
+    }
+
+    if (a->family == TG_ALG_FAMILY_RS
+        && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)
+    {
+        goto done;
+    }
+
+    ok = EVP_DigestVerify(mctx, sig, sig_len, input, input_len) == 1;
+
+done:
+
+    EVP_MD_CTX_free(mctx);
+    free(der);
+    ERR_clear_error();
+
+    return ok;
+}
+
+
+static int
+tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
+    long long now, char *err, size_t err_len)
+{
+    int          rc;
+    json_t      *iss, *aud;
+    long long    nbf;
+
+    rc = tg_jwt_time_claim(jwt->claims, "exp", &jwt->exp, err, err_len);
+    if (rc < 0) {
+        return -1;
+    }
+
+    if (rc == 0) {
+        snprintf(err, err_len, "the token has no \"exp\"");
+        return -1;
+    }
+
+    if (jwt->exp + conf->leeway <= now) {
+        snprintf(err, err_len, "the token has expired");
+        return -1;
+    }
+
+    rc = tg_jwt_time_claim(jwt->claims, "nbf", &nbf, err, err_len);
+    if (rc < 0) {
+        return -1;
+    }
+
+    if (rc == 1 && nbf > now + conf->leeway) {
+        snprintf(err, err_len, "the token is not valid yet");
+        return -1;
+    }
+
+    rc = tg_jwt_time_claim(jwt->claims, "iat", &jwt->iat, err, err_len);
+    if (rc < 0) {
+        return -1;
+    }
+
+    if (rc == 0) {
+        jwt->iat = -1;
+
+    } else if (jwt->iat > now + conf->leeway) {
+        snprintf(err, err_len, "the token was issued in the future");
+        return -1;
+    }
+
+    if (conf->issuer.len) {
+        iss = json_object_get(jwt->claims, "iss");
+
+        if (!json_is_string(iss)
+            || json_string_length(iss) != conf->issuer.len
+            || memcmp(json_string_value(iss), conf->issuer.data,
+                      conf->issuer.len) != 0)
+        {
+            snprintf(err, err_len, "the token's issuer is not accepted");
+            return -1;
+        }
+    }
+
+    if (conf->naudiences) {
+        aud = json_object_get(jwt->claims, "aud");
+
+        if (!tg_jwt_audience_ok(conf, aud)) {
+            snprintf(err, err_len, "the token's audience is not accepted");
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* 1: present, 0: absent, -1: not a number of seconds */
+
+static int
+tg_jwt_time_claim(json_t *claims, const char *name, long long *value,
+    char *err, size_t err_len)
+{
+    double   d;
+    json_t  *json;
+
+    json = json_object_get(claims, name);
+    if (json == NULL) {
+        return 0;
+    }
+
+    if (json_is_integer(json)) {
+        *value = (long long) json_integer_value(json);
+        return 1;
+    }
+
+    if (json_is_real(json)) {
+        d = json_real_value(json);
+
+        if (isfinite(d) && d > -1e15 && d < 1e15) {
+            *value = (long long) d;
+            return 1;
+        }
+    }
+
+    snprintf(err, err_len, "the \"%s\" claim is not a NumericDate", name);
+    return -1;
+}
+
+
+static int
+tg_jwt_audience_ok(const tg_jwt_conf_t *conf, json_t *aud)
+{
+    size_t   i, j, n;
+    json_t  *one;
+
+    n = json_is_array(aud) ? json_array_size(aud) : 1;
+
+    for (i = 0; i < n; i++) {
+        one = json_is_array(aud) ? json_array_get(aud, i) : aud;
+
+        if (!json_is_string(one)) {
+            continue;
+        }
+
+        for (j = 0; j < conf->naudiences; j++) {
+            if (json_string_length(one) == conf->audiences[j].len
+                && memcmp(json_string_value(one), conf->audiences[j].data,
+                          conf->audiences[j].len) == 0)
+            {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+int
+tg_jwt_claim_text(json_t *claims, const char *name, char *buf, size_t size,
+    const char **value, size_t *len)
+{
+    size_t       i;
+    json_t      *json;
+    const char  *s;
+
+    json = json_object_get(claims, name);
+    if (json == NULL || json_is_null(json)) {
+        return 0;
+    }
+
+    if (json_is_integer(json)) {
+        *len = (size_t) snprintf(buf, size, "%" JSON_INTEGER_FORMAT,
+                                 json_integer_value(json));
+        *value = buf;
+        return 1;
+    }
+
+    if (!json_is_string(json)) {
+        return -1;
+    }
+
+    s = json_string_value(json);
+    *len = json_string_length(json);
+
+    /* the value goes into a request header: no CR, LF or other control */
+
+    for (i = 0; i < *len; i++) {
+        if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) {
+            return -1;
+        }
+    }
+
+    *value = s;
+    return 1;
+}
+
+
+int
+tg_jwt_claim_has(json_t *claims, const char *name, const unsigned char *word,
+    size_t len)
+{
+    size_t       i, n;
+    json_t      *json, *one;
+    const char  *s, *p, *end;
+
+    json = json_object_get(claims, name);
+
+    if (json_is_string(json)) {
+        s = json_string_value(json);
+        end = s + json_string_length(json);
+
+        while (s < end) {
+            while (s < end && *s == ' ') {
+                s++;
+            }
+
+            p = s;
+
+            while (p < end && *p != ' ') {
+                p++;
+            }
+
+            if ((size_t) (p - s) == len && memcmp(s, word, len) == 0) {
+                return 1;
+            }
+
+            s = p;
+        }
+
+        return 0;
+    }
+
+    n = json_is_array(json) ? json_array_size(json) : 0;
+
+    for (i = 0; i < n; i++) {
+        one = json_array_get(json, i);
+
+        if (json_is_string(one) && json_string_length(one) == len
+            && memcmp(json_string_value(one), word, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+tg_jwt_claim_value(json_t *claims, const char *name, char *buf, size_t size,
+    const char **value, size_t *len)
+{
+    int      rc;
+    size_t   n;
+    json_t  *json;
+
+    rc = tg_jwt_claim_text(claims, name, buf, size, value, len);
+    if (rc != -1) {
+        return rc;
+    }
+
+    json = json_object_get(claims, name);
+    if (json_is_string(json)) {
+        return -1;
+    }
+
+    /* compact JSON escapes control characters, so the text is safe */
+
+    n = json_dumpb(json, buf, size, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (n == 0 || n > size) {
+        return -1;
+    }
+
+    *value = buf;
+    *len = n;
+
+    return 1;
+}
+
+
+int
+tg_jwt_claim_scopes(json_t *claims, char *buf, size_t size, size_t *len)
+{
+    int          rc;
+    size_t       i, n, l;
+    json_t      *json, *one;
+    const char  *s;
+
+    json = json_object_get(claims, "scope");
+    if (json == NULL || json_is_null(json)) {
+        return 0;
+    }
+
+    if (json_is_string(json)) {
+        rc = tg_jwt_claim_text(claims, "scope", buf, size, &s, &l);
+        if (rc != 1 || l > size) {
+            return -1;
+        }
+
+        memcpy(buf, s, l);
+        *len = l;
+        return 1;
+    }
+
+    if (!json_is_array(json)) {
+        return -1;
+    }
+
+    n = 0;
+
+    for (i = 0; i < json_array_size(json); i++) {
+        one = json_array_get(json, i);
+
+        if (!json_is_string(one)) {
+            return -1;
+        }
+
+        s = json_string_value(one);
+        l = json_string_length(one);
+
+        if (n + l + 1 > size || l == 0) {
+            return -1;
+        }
+
+        if (n) {
+            buf[n++] = ' ';
+        }
+
+        for (rc = 0; (size_t) rc < l; rc++) {
+            if ((unsigned char) s[rc] <= 0x20 || s[rc] == 0x7f) {
+                return -1;
+            }
+        }
+
+        memcpy(buf + n, s, l);
+        n += l;
+    }
+
+    *len = n;
+    return 1;
+}
+
+
+void
+tg_jwt_sha256(const unsigned char *data, size_t len, unsigned char digest[32])
+{
+    unsigned int  n;
+
+    if (EVP_Digest(data, len, digest, &n, EVP_sha256(), NULL) != 1) {
+        memset(digest, 0, 32);
+        ERR_clear_error();
+    }
+}

@@ -1,0 +1,122 @@
+
+/*
+ * Copyright (C) tenant_guard authors
+ */
+
+
+#ifndef _TG_JWT_H_INCLUDED_
+#define _TG_JWT_H_INCLUDED_
+
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "tg_jwks.h"
+
+
+typedef enum {
+    TG_ALG_RS256 = 0,
+    TG_ALG_RS384,
+    TG_ALG_RS512,
+    TG_ALG_PS256,
+    TG_ALG_PS384,
+    TG_ALG_PS512,
+    TG_ALG_ES256,
+    TG_ALG_ES384,
+    TG_ALG_ES512,
+    TG_ALG_EDDSA,
+    TG_ALG_HS256,
+    TG_ALG_HS384,
+    TG_ALG_HS512,
+    TG_ALG_LAST
+} tg_alg_e;
+
+
+#define TG_ALG_BIT(alg)       (1u << (alg))
+#define TG_ALG_DEFAULT        (TG_ALG_BIT(TG_ALG_RS256)                      \
+                               | TG_ALG_BIT(TG_ALG_ES256)                    \
+                               | TG_ALG_BIT(TG_ALG_EDDSA))
+#define TG_ALG_HMAC           (TG_ALG_BIT(TG_ALG_HS256)                      \
+                               | TG_ALG_BIT(TG_ALG_HS384)                    \
+                               | TG_ALG_BIT(TG_ALG_HS512))
+
+#define TG_JWT_MAX_SIZE       8192
+
+
+typedef struct {
+    const unsigned char  *data;
+    size_t                len;
+} tg_str_t;
+
+
+typedef struct {
+    unsigned              algs;        /* allowlist: TG_ALG_BIT()s */
+    const tg_keyset_t    *keys;
+    tg_str_t              issuer;      /* len 0: any */
+    const tg_str_t       *audiences;
+    size_t                naudiences;  /* 0: any */
+    long long             leeway;
+    size_t                max_size;
+} tg_jwt_conf_t;
+
+
+typedef struct {
+    json_t               *claims;      /* owned: json_decref() */
+    tg_alg_e              alg;
+    long long             exp;
+    long long             iat;         /* -1: absent */
+} tg_jwt_t;
+
+
+/* -1 if the name is not a known JWS algorithm ("none" is not) */
+int tg_jwt_alg_by_name(const char *name, size_t len);
+const char *tg_jwt_alg_name(tg_alg_e alg);
+
+/*
+ * Verifies a compact JWS and its registered claims at time now.  Returns 0
+ * and fills jwt, or -1 with a reason fit to show the client in err.
+ */
+int tg_jwt_verify(const tg_jwt_conf_t *conf, const unsigned char *token,
+    size_t len, long long now, tg_jwt_t *jwt, char *err, size_t err_len);
+
+/* 1 when the token has the JWS compact shape (two dots) */
+int tg_jwt_is_compact(const unsigned char *token, size_t len);
+
+/*
+ * A claim as text: a string, or an integer printed in decimal into buf.
+ * Returns 1 and sets *value and *len, 0 when absent, -1 when the claim has
+ * another type or holds a control character.
+ */
+int tg_jwt_claim_text(json_t *claims, const char *name, char *buf,
+    size_t size, const char **value, size_t *len);
+
+/*
+ * A claim as text for a variable: a string as it is, any other JSON value
+ * in compact JSON.  Returns 1, or 0 when absent, or -1 when it does not fit
+ * in size bytes or holds a control character.
+ */
+int tg_jwt_claim_value(json_t *claims, const char *name, char *buf,
+    size_t size, const char **value, size_t *len);
+
+/*
+ * The "scope" claim (RFC 8693: space-separated words, or an array of
+ * strings) as space-separated words in buf.  Returns 1, 0 when absent, -1
+ * when malformed or larger than size.
+ */
+int tg_jwt_claim_scopes(json_t *claims, char *buf, size_t size,
+    size_t *len);
+
+/* the SHA-256 of data: a token's cache key and, in hex, its id */
+void tg_jwt_sha256(const unsigned char *data, size_t len,
+    unsigned char digest[32]);
+
+/*
+ * Whether claim name (a string of space-separated words, or an array of
+ * strings) holds word.
+ */
+int tg_jwt_claim_has(json_t *claims, const char *name,
+    const unsigned char *word, size_t len);
+
+
+#endif /* _TG_JWT_H_INCLUDED_ */
