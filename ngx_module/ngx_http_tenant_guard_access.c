@@ -70,13 +70,24 @@ ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
 
     ctx->checked = 1;
 
-    if (ctx->result == TG_RESULT_ALLOW) {
-        if (ngx_http_tenant_guard_token_scopes(r, lcf, ctx) != NGX_OK) {
-            ctx->result = TG_RESULT_INSUFFICIENT_SCOPE;
+    /* the order of SPEC's pipeline: token, policy, bind, then idleness */
 
-        } else {
-            ctx->result = ngx_http_tenant_guard_token_bind(r, lcf, ctx);
-        }
+    if (ctx->result == TG_RESULT_ALLOW) {
+        ctx->result = ngx_http_tenant_guard_policy_check(r, lcf, ctx);
+    }
+
+    if (ctx->result == TG_RESULT_ALLOW
+        && ngx_http_tenant_guard_token_scopes(r, lcf, ctx) != NGX_OK)
+    {
+        ctx->result = TG_RESULT_INSUFFICIENT_SCOPE;
+    }
+
+    if (ctx->result == TG_RESULT_ALLOW) {
+        ctx->result = ngx_http_tenant_guard_token_bind(r, lcf, ctx);
+    }
+
+    if (ctx->result == TG_RESULT_ALLOW) {
+        ctx->result = ngx_http_tenant_guard_policy_idle(r, lcf, ctx);
     }
 
     if (ctx->result != TG_RESULT_ALLOW) {

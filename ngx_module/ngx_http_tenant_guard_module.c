@@ -11,6 +11,9 @@
 #include "ngx_http_tenant_guard_module.h"
 
 
+static void *ngx_http_tenant_guard_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_tenant_guard_init_main_conf(ngx_conf_t *cf,
+    void *conf);
 static void *ngx_http_tenant_guard_create_srv_conf(ngx_conf_t *cf);
 static void *ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf,
@@ -36,6 +39,8 @@ static char *ngx_http_tenant_guard_bind(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_tenant_guard_kind(ngx_str_t *name,
     ngx_str_t *kinds, ngx_uint_t n);
+static uint32_t ngx_http_tenant_guard_fingerprint(
+    ngx_http_tenant_guard_loc_conf_t *conf);
 
 
 /* the order of NGX_HTTP_TENANT_GUARD_WORKSPACE ... _MFA */
@@ -68,6 +73,9 @@ static ngx_str_t  ngx_http_tenant_guard_default_headers[] = {
 };
 
 
+static ngx_str_t  ngx_http_tenant_guard_default_acr = ngx_string("mfa");
+
+
 static ngx_str_t  ngx_http_tenant_guard_default_amr[] = {
     ngx_string("mfa"),
     ngx_string("otp"),
@@ -83,6 +91,27 @@ static ngx_command_t  ngx_http_tenant_guard_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_tenant_guard_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("tenant_guard_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_tenant_guard_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_policy_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_tenant_guard_policy_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_support_subnets"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_tenant_guard_support_subnets,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("tenant_guard_keys"),
@@ -184,8 +213,8 @@ static ngx_http_module_t  ngx_http_tenant_guard_module_ctx = {
     ngx_http_tenant_guard_preconfiguration, /* preconfiguration */
     ngx_http_tenant_guard_init,            /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_tenant_guard_create_main_conf, /* create main configuration */
+    ngx_http_tenant_guard_init_main_conf,  /* init main configuration */
 
     ngx_http_tenant_guard_create_srv_conf, /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -209,6 +238,44 @@ ngx_module_t  ngx_http_tenant_guard_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static void *
+ngx_http_tenant_guard_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_tenant_guard_main_conf_t));
+}
+
+
+static char *
+ngx_http_tenant_guard_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_tenant_guard_main_conf_t *tmcf = conf;
+
+    size_t  i;
+
+    if (tmcf->policies == NULL || tmcf->zone != NULL) {
+        return NGX_CONF_OK;
+    }
+
+    /* idle sign-out keeps state that every worker must see */
+
+    for (i = 0; i < tmcf->policies->n; i++) {
+        if (tmcf->policies->entries[i].policy.max_idle) {
+            break;
+        }
+    }
+
+    if (i < tmcf->policies->n || tmcf->policies->def.max_idle) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "policy file \"%V\" sets \"maxIdleTime\", "
+                           "which needs \"tenant_guard_zone\"",
+                           &tmcf->policy_file);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
 
 
 static void *
@@ -293,7 +360,6 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
                               TG_JWT_MAX_SIZE);
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
     ngx_conf_merge_ptr_value(conf->binds, prev->binds, NULL);
-    ngx_conf_merge_ptr_value(conf->mfa_acr, prev->mfa_acr, NULL);
     ngx_conf_merge_str_value(conf->realm, prev->realm, "tenant_guard");
 
     if (conf->mfa_amr == NGX_CONF_UNSET_PTR) {
@@ -313,6 +379,22 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
             conf->mfa_amr = amr;
             prev->mfa_amr = amr;
+        }
+    }
+
+    if (conf->mfa_acr == NGX_CONF_UNSET_PTR) {
+        if (prev->mfa_acr != NGX_CONF_UNSET_PTR) {
+            conf->mfa_acr = prev->mfa_acr;
+
+        } else {
+            conf->mfa_acr = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
+            if (conf->mfa_acr == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            *(ngx_str_t *) ngx_array_push(conf->mfa_acr) =
+                                         ngx_http_tenant_guard_default_acr;
+            prev->mfa_acr = conf->mfa_acr;
         }
     }
 
@@ -367,7 +449,67 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
         conf->jwt.naudiences = conf->audiences->nelts;
     }
 
+    conf->fingerprint = ngx_http_tenant_guard_fingerprint(conf);
+
     return NGX_CONF_OK;
+}
+
+
+/*
+ * What a cached verdict depends on: a token verified under other keys,
+ * algorithms, issuer, audiences or claim names is verified again.
+ */
+
+static uint32_t
+ngx_http_tenant_guard_fingerprint(ngx_http_tenant_guard_loc_conf_t *conf)
+{
+    uint32_t         crc;
+    ngx_str_t       *s;
+    ngx_uint_t       i, k;
+    ngx_array_t     *lists[2];
+    const tg_str_t  *aud;
+
+    ngx_crc32_init(crc);
+
+    ngx_crc32_update(&crc, (u_char *) &conf->keys->crc, sizeof(uint32_t));
+    ngx_crc32_update(&crc, (u_char *) &conf->algorithms, sizeof(ngx_uint_t));
+    ngx_crc32_update(&crc, (u_char *) &conf->max_token_size, sizeof(size_t));
+    ngx_crc32_update(&crc, conf->issuer.data, conf->issuer.len);
+    ngx_crc32_update(&crc, (u_char *) "|", 1);
+
+    aud = conf->jwt.audiences;
+
+    for (i = 0; i < conf->jwt.naudiences; i++) {
+        ngx_crc32_update(&crc, (u_char *) aud[i].data, aud[i].len);
+        ngx_crc32_update(&crc, (u_char *) "|", 1);
+    }
+
+    for (i = 0; i < NGX_HTTP_TENANT_GUARD_NIDS; i++) {
+        ngx_crc32_update(&crc, conf->claims[i].data, conf->claims[i].len);
+        ngx_crc32_update(&crc, (u_char *) "|", 1);
+    }
+
+    lists[0] = conf->mfa_amr;
+    lists[1] = conf->mfa_acr;
+
+    for (k = 0; k < 2; k++) {
+        if (lists[k] == NULL) {
+            continue;
+        }
+
+        s = lists[k]->elts;
+
+        for (i = 0; i < lists[k]->nelts; i++) {
+            ngx_crc32_update(&crc, s[i].data, s[i].len);
+            ngx_crc32_update(&crc, (u_char *) "|", 1);
+        }
+
+        ngx_crc32_update(&crc, (u_char *) "#", 1);
+    }
+
+    ngx_crc32_final(crc);
+
+    return crc;
 }
 
 
@@ -555,6 +697,8 @@ ngx_http_tenant_guard_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            ngx_read_fd_n " \"%s\" failed", keys->file.data);
         return NGX_CONF_ERROR;
     }
+
+    keys->crc = ngx_crc32_long(buf, size);
 
     if (tg_jwks_load(&keys->set, buf, size, err, sizeof(err)) != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -12,8 +12,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "tg_cidr.h"
 #include "tg_jwks.h"
 #include "tg_jwt.h"
+#include "tg_policy.h"
 #include "tg_result.h"
 
 
@@ -35,14 +37,48 @@
 #define NGX_HTTP_TENANT_GUARD_MAX_CLAIM      1024
 #define NGX_HTTP_TENANT_GUARD_TOKEN_ID_LEN   16
 
+/* the kinds of zone entries */
+#define NGX_HTTP_TENANT_GUARD_KIND_TOKEN     1
+#define NGX_HTTP_TENANT_GUARD_KIND_IDLE      2
+
+/* a token's cache key: its SHA-256, then the verifying configuration's */
+#define NGX_HTTP_TENANT_GUARD_TOKEN_KEY_LEN  (32 + sizeof(uint32_t))
+
 #define ngx_http_tenant_guard_isalnum(c)                                     \
     (((c) >= '0' && (c) <= '9') || (((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z'))
 
 
 typedef struct {
     ngx_str_t                     file;
+    uint32_t                      crc;        /* of the file's content */
     tg_keyset_t                   set;
 } ngx_http_tenant_guard_keys_t;
+
+
+typedef struct {
+    ngx_rbtree_t                  rbtree;
+    ngx_rbtree_node_t             sentinel;
+    ngx_queue_t                   queue;
+    ngx_uint_t                    entries;
+    ngx_uint_t                    hits;
+    ngx_uint_t                    misses;
+    ngx_uint_t                    evictions;
+} ngx_http_tenant_guard_shctx_t;
+
+
+typedef struct {
+    ngx_http_tenant_guard_shctx_t *sh;
+    ngx_slab_pool_t              *shpool;
+    ngx_shm_zone_t               *shm_zone;
+} ngx_http_tenant_guard_zone_t;
+
+
+typedef struct {
+    ngx_http_tenant_guard_zone_t *zone;
+    tg_policy_set_t              *policies;
+    ngx_str_t                     policy_file;
+    tg_cidr_list_t                support;
+} ngx_http_tenant_guard_main_conf_t;
 
 
 typedef struct {
@@ -74,6 +110,7 @@ typedef struct {
     ngx_array_t                  *mfa_acr;    /* of ngx_str_t */
     ngx_str_t                     realm;
     tg_jwt_conf_t                 jwt;
+    uint32_t                      fingerprint; /* of what a verdict needs */
 } ngx_http_tenant_guard_loc_conf_t;
 
 
@@ -83,15 +120,46 @@ typedef struct {
     unsigned                      mfa:1;
 
     ngx_str_t                     detail;     /* why it was refused */
-    json_t                       *claims;
+    json_t                       *claims;     /* parsed only when needed */
+    ngx_str_t                     payload;    /* the claims as JSON */
     ngx_str_t                     ids[NGX_HTTP_TENANT_GUARD_NIDS];
     ngx_str_t                     scopes;
     ngx_str_t                     token_id;
-    u_char                        digest[32];
+    time_t                        exp;
+    time_t                        iat;        /* -1: absent */
+    time_t                        retry;      /* session_idle: since when */
+    u_char                        key[NGX_HTTP_TENANT_GUARD_TOKEN_KEY_LEN];
 } ngx_http_tenant_guard_ctx_t;
 
 
+/* _zone.c */
+char *ngx_http_tenant_guard_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_tenant_guard_zone_get(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len, u_char *buf, size_t size,
+    size_t *n);
+ngx_int_t ngx_http_tenant_guard_zone_put(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len, u_char *value, size_t n,
+    time_t expires);
+void ngx_http_tenant_guard_zone_remove(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len);
+ngx_int_t ngx_http_tenant_guard_zone_idle(ngx_http_tenant_guard_zone_t *zone,
+    u_char *key, size_t len, time_t since, time_t max_idle, time_t expires,
+    time_t *last);
+
+/* _policy.c */
+char *ngx_http_tenant_guard_policy_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_tenant_guard_support_subnets(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+tg_result_e ngx_http_tenant_guard_policy_check(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+tg_result_e ngx_http_tenant_guard_policy_idle(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+
 /* _token.c */
+json_t *ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx);
 ngx_int_t ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 ngx_int_t ngx_http_tenant_guard_token_scopes(ngx_http_request_t *r,

@@ -9,34 +9,59 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "tg_json.h"
+
+
+/* a verified token as the zone keeps it: this, then the strings */
+
+typedef struct {
+    int64_t                       exp;
+    int64_t                       iat;
+    uint32_t                      payload_len;
+    uint16_t                      len[NGX_HTTP_TENANT_GUARD_NIDS + 2];
+    u_char                        mfa;
+} ngx_http_tenant_guard_record_t;
+
+
+#define NGX_HTTP_TENANT_GUARD_ABSENT      0xffff
+#define NGX_HTTP_TENANT_GUARD_RECORD_MAX  16384
 
 
 static ngx_int_t ngx_http_tenant_guard_token_bearer(ngx_http_request_t *r,
     ngx_str_t *token);
 static void ngx_http_tenant_guard_token_id(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *token);
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_str_t *token);
+static ngx_int_t ngx_http_tenant_guard_token_verify(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_str_t *token);
 static ngx_int_t ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 static void ngx_http_tenant_guard_token_cleanup(void *data);
 static ngx_uint_t ngx_http_tenant_guard_token_mfa(
     ngx_http_tenant_guard_loc_conf_t *lcf, json_t *claims);
+static ngx_int_t ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_ctx_t *ctx);
+static void ngx_http_tenant_guard_token_cache(
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_ctx_t *ctx);
+static ngx_str_t *ngx_http_tenant_guard_token_strings(
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t i);
 static ngx_uint_t ngx_http_tenant_guard_path_canonical(ngx_http_request_t *r);
 
 
 /*
  * Returns NGX_OK with ctx->result set (TG_RESULT_ALLOW or a refusal), or
- * NGX_ERROR when the request cannot go on.
+ * NGX_ERROR when the request cannot go on.  A token the zone has verified
+ * under this configuration is taken from it: no signature, no JSON.
  */
 
 ngx_int_t
 ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
-    ngx_int_t            rc;
-    ngx_str_t            token;
-    tg_jwt_t             jwt;
-    ngx_pool_cleanup_t  *cln;
-    char                 err[256];
+    ngx_int_t                           rc;
+    ngx_str_t                           token;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     rc = ngx_http_tenant_guard_token_bearer(r, &token);
 
@@ -45,26 +70,67 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    ngx_http_tenant_guard_token_id(r, ctx, &token);
+    ngx_http_tenant_guard_token_id(r, lcf, ctx, &token);
 
     if (rc == NGX_ERROR) {
         ctx->result = TG_RESULT_INVALID_TOKEN;
-        ngx_str_set(&ctx->detail, "the Authorization header is not a bearer token");
+        ngx_str_set(&ctx->detail,
+                    "the Authorization header is not a bearer token");
         return NGX_OK;
     }
 
-    if (tg_jwt_verify(&lcf->jwt, token.data, token.len, (long long) ngx_time(),
-                      &jwt, err, sizeof(err))
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    if (tmcf->zone && token.len <= lcf->max_token_size) {
+        rc = ngx_http_tenant_guard_token_cached(r, tmcf->zone, ctx);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            if (ctx->exp + lcf->leeway <= ngx_time()) {
+                ctx->result = TG_RESULT_INVALID_TOKEN;
+                ngx_str_set(&ctx->detail, "the token has expired");
+                return NGX_OK;
+            }
+
+            ctx->result = TG_RESULT_ALLOW;
+            return NGX_OK;
+        }
+    }
+
+    rc = ngx_http_tenant_guard_token_verify(r, lcf, ctx, &token);
+
+    if (rc == NGX_OK && ctx->result == TG_RESULT_ALLOW && tmcf->zone) {
+        ngx_http_tenant_guard_token_cache(tmcf->zone, ctx);
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_token_verify(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_str_t *token)
+{
+    tg_jwt_t             jwt;
+    ngx_pool_cleanup_t  *cln;
+    char                 err[256];
+
+    if (tg_jwt_verify(&lcf->jwt, token->data, token->len,
+                      (long long) ngx_time(), &jwt, err, sizeof(err))
         != 0)
     {
         ctx->result = TG_RESULT_INVALID_TOKEN;
         ctx->detail.len = ngx_strlen(err);
-        ctx->detail.data = ngx_pstrdup(r->pool, &(ngx_str_t) {
-                                           ctx->detail.len, (u_char *) err });
+        ctx->detail.data = ngx_pnalloc(r->pool, ctx->detail.len);
         if (ctx->detail.data == NULL) {
             return NGX_ERROR;
         }
 
+        ngx_memcpy(ctx->detail.data, err, ctx->detail.len);
         return NGX_OK;
     }
 
@@ -78,8 +144,180 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
     cln->data = jwt.claims;
 
     ctx->claims = jwt.claims;
+    ctx->exp = (time_t) jwt.exp;
+    ctx->iat = (time_t) jwt.iat;
+
+    /* compact JSON of the claims is never longer than the token */
+
+    ctx->payload.data = ngx_pnalloc(r->pool, token->len);
+    if (ctx->payload.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->payload.len = tg_jwt_claims_dump(jwt.claims,
+                                          (char *) ctx->payload.data,
+                                          token->len);
 
     return ngx_http_tenant_guard_token_claims(r, lcf, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_ctx_t *ctx)
+{
+    u_char                          *p, *last;
+    size_t                           n;
+    ngx_str_t                       *s;
+    ngx_uint_t                       i;
+    ngx_http_tenant_guard_record_t   rec;
+    u_char                           buf[NGX_HTTP_TENANT_GUARD_RECORD_MAX];
+
+    if (ngx_http_tenant_guard_zone_get(zone, NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
+                                       ctx->key, sizeof(ctx->key), buf,
+                                       sizeof(buf), &n)
+        != NGX_OK
+        || n < sizeof(rec))
+    {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(r->pool, n);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, buf, n);
+    ngx_memcpy(&rec, p, sizeof(rec));
+
+    last = p + n;
+    p += sizeof(rec);
+
+    for (i = 0; i < NGX_HTTP_TENANT_GUARD_NIDS + 2; i++) {
+        if (rec.len[i] == NGX_HTTP_TENANT_GUARD_ABSENT) {
+            continue;
+        }
+
+        if ((size_t) (last - p) < rec.len[i]) {
+            return NGX_DECLINED;
+        }
+
+        s = ngx_http_tenant_guard_token_strings(ctx, i);
+        s->data = p;
+        s->len = rec.len[i];
+        p += rec.len[i];
+    }
+
+    if ((size_t) (last - p) != rec.payload_len) {
+        return NGX_DECLINED;
+    }
+
+    ctx->payload.data = p;
+    ctx->payload.len = rec.payload_len;
+    ctx->exp = (time_t) rec.exp;
+    ctx->iat = (time_t) rec.iat;
+    ctx->mfa = rec.mfa;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_tenant_guard_token_cache(ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_ctx_t *ctx)
+{
+    u_char                          *p;
+    size_t                           n;
+    ngx_str_t                       *s;
+    ngx_uint_t                       i;
+    ngx_http_tenant_guard_record_t   rec;
+    u_char                           buf[NGX_HTTP_TENANT_GUARD_RECORD_MAX];
+
+    ngx_memzero(&rec, sizeof(rec));
+
+    rec.exp = ctx->exp;
+    rec.iat = ctx->iat;
+    rec.mfa = ctx->mfa;
+    rec.payload_len = (uint32_t) ctx->payload.len;
+
+    n = sizeof(rec) + ctx->payload.len;
+
+    for (i = 0; i < NGX_HTTP_TENANT_GUARD_NIDS + 2; i++) {
+        s = ngx_http_tenant_guard_token_strings(ctx, i);
+
+        if (s->data == NULL || s->len >= NGX_HTTP_TENANT_GUARD_ABSENT) {
+            rec.len[i] = NGX_HTTP_TENANT_GUARD_ABSENT;
+            continue;
+        }
+
+        rec.len[i] = (uint16_t) s->len;
+        n += s->len;
+    }
+
+    if (n > sizeof(buf)) {
+        return;
+    }
+
+    p = ngx_cpymem(buf, &rec, sizeof(rec));
+
+    for (i = 0; i < NGX_HTTP_TENANT_GUARD_NIDS + 2; i++) {
+        if (rec.len[i] != NGX_HTTP_TENANT_GUARD_ABSENT) {
+            s = ngx_http_tenant_guard_token_strings(ctx, i);
+            p = ngx_cpymem(p, s->data, s->len);
+        }
+    }
+
+    p = ngx_cpymem(p, ctx->payload.data, ctx->payload.len);
+
+    /* kept until exp, never past it; a full zone just caches less */
+
+    (void) ngx_http_tenant_guard_zone_put(zone,
+                                          NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
+                                          ctx->key, sizeof(ctx->key), buf,
+                                          p - buf, ctx->exp);
+}
+
+
+static ngx_str_t *
+ngx_http_tenant_guard_token_strings(ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_uint_t i)
+{
+    if (i < NGX_HTTP_TENANT_GUARD_NIDS) {
+        return &ctx->ids[i];
+    }
+
+    return (i == NGX_HTTP_TENANT_GUARD_NIDS) ? &ctx->scopes : &ctx->token_id;
+}
+
+
+/* the claims for a claim variable or bind: parsed once, when asked */
+
+json_t *
+ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx)
+{
+    json_t              *claims;
+    ngx_pool_cleanup_t  *cln;
+    char                 err[160];
+
+    if (ctx->claims != NULL || ctx->payload.len == 0) {
+        return ctx->claims;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    claims = tg_json_parse_object(ctx->payload.data, ctx->payload.len,
+                                  ctx->payload.len, err, sizeof(err));
+
+    cln->handler = ngx_http_tenant_guard_token_cleanup;
+    cln->data = claims;
+
+    ctx->claims = claims;
+
+    return claims;
 }
 
 
@@ -137,18 +375,20 @@ ngx_http_tenant_guard_token_bearer(ngx_http_request_t *r, ngx_str_t *token)
 
 static void
 ngx_http_tenant_guard_token_id(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *token)
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_str_t *token)
 {
     u_char  *id;
 
-    tg_jwt_sha256(token->data, token->len, ctx->digest);
+    tg_jwt_sha256(token->data, token->len, ctx->key);
+    ngx_memcpy(ctx->key + 32, &lcf->fingerprint, sizeof(uint32_t));
 
     id = ngx_pnalloc(r->pool, NGX_HTTP_TENANT_GUARD_TOKEN_ID_LEN);
     if (id == NULL) {
         return;
     }
 
-    ngx_hex_dump(id, ctx->digest, NGX_HTTP_TENANT_GUARD_TOKEN_ID_LEN / 2);
+    ngx_hex_dump(id, ctx->key, NGX_HTTP_TENANT_GUARD_TOKEN_ID_LEN / 2);
 
     ctx->token_id.data = id;
     ctx->token_id.len = NGX_HTTP_TENANT_GUARD_TOKEN_ID_LEN;
@@ -288,8 +528,8 @@ ngx_http_tenant_guard_token_scopes(ngx_http_request_t *r,
     scope = lcf->scopes->elts;
 
     for (i = 0; i < lcf->scopes->nelts; i++) {
-        if (!tg_jwt_claim_has(ctx->claims, "scope", scope[i].data,
-                              scope[i].len))
+        if (!tg_jwt_words_has(ctx->scopes.data, ctx->scopes.len,
+                              scope[i].data, scope[i].len))
         {
             return NGX_DECLINED;
         }
@@ -316,6 +556,7 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
     size_t                         len;
     ngx_str_t                      value, own;
     ngx_uint_t                     i;
+    json_t                        *claims;
     const char                    *claim;
     ngx_http_tenant_guard_bind_t  *bind;
     char                           buf[32];
@@ -338,8 +579,11 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
         }
 
         if (bind[i].kind == NGX_HTTP_TENANT_GUARD_BIND_CLAIM) {
-            rc = tg_jwt_claim_text(ctx->claims, (char *) bind[i].claim.data,
-                                   buf, sizeof(buf), &claim, &len);
+            claims = ngx_http_tenant_guard_token_claims_json(r, ctx);
+            rc = claims ? tg_jwt_claim_text(claims,
+                                            (char *) bind[i].claim.data,
+                                            buf, sizeof(buf), &claim, &len)
+                        : 0;
             own.data = (u_char *) claim;
             own.len = (rc == 1) ? len : 0;
 

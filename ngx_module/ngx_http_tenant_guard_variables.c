@@ -157,14 +157,20 @@ ngx_http_tenant_guard_claim_variable(ngx_http_request_t *r,
 
     int                           rc;
     char                         *claim, *buf;
+    json_t                       *claims;
     size_t                        len, prefix;
     const char                   *value;
     ngx_http_tenant_guard_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_tenant_guard_module);
 
-    if (ctx == NULL || ctx->result != TG_RESULT_ALLOW || ctx->claims == NULL)
-    {
+    if (ctx == NULL || ctx->result != TG_RESULT_ALLOW) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    claims = ngx_http_tenant_guard_token_claims_json(r, ctx);
+    if (claims == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
@@ -181,7 +187,7 @@ ngx_http_tenant_guard_claim_variable(ngx_http_request_t *r,
     ngx_memcpy(claim, name->data + prefix, name->len - prefix);
     claim[name->len - prefix] = '\0';
 
-    rc = tg_jwt_claim_value(ctx->claims, claim, buf,
+    rc = tg_jwt_claim_value(claims, claim, buf,
                             NGX_HTTP_TENANT_GUARD_MAX_CLAIM, &value, &len);
     if (rc != 1) {
         v->not_found = 1;

@@ -737,35 +737,14 @@ int
 tg_jwt_claim_has(json_t *claims, const char *name, const unsigned char *word,
     size_t len)
 {
-    size_t       i, n;
-    json_t      *json, *one;
-    const char  *s, *p, *end;
+    size_t   i, n;
+    json_t  *json, *one;
 
     json = json_object_get(claims, name);
 
     if (json_is_string(json)) {
-        s = json_string_value(json);
-        end = s + json_string_length(json);
-
-        while (s < end) {
-            while (s < end && *s == ' ') {
-                s++;
-            }
-
-            p = s;
-
-            while (p < end && *p != ' ') {
-                p++;
-            }
-
-            if ((size_t) (p - s) == len && memcmp(s, word, len) == 0) {
-                return 1;
-            }
-
-            s = p;
-        }
-
-        return 0;
+        return tg_jwt_words_has((const unsigned char *) json_string_value(json),
+                                json_string_length(json), word, len);
     }
 
     n = json_is_array(json) ? json_array_size(json) : 0;
@@ -888,4 +867,46 @@ tg_jwt_sha256(const unsigned char *data, size_t len, unsigned char digest[32])
         memset(digest, 0, 32);
         ERR_clear_error();
     }
+}
+
+
+int
+tg_jwt_words_has(const unsigned char *words, size_t words_len,
+    const unsigned char *word, size_t len)
+{
+    const unsigned char  *s, *p, *end;
+
+    s = words;
+    end = words + words_len;
+
+    while (s < end) {
+        while (s < end && *s == ' ') {
+            s++;
+        }
+
+        p = s;
+
+        while (p < end && *p != ' ') {
+            p++;
+        }
+
+        if ((size_t) (p - s) == len && len && memcmp(s, word, len) == 0) {
+            return 1;
+        }
+
+        s = p;
+    }
+
+    return 0;
+}
+
+
+size_t
+tg_jwt_claims_dump(json_t *claims, char *buf, size_t size)
+{
+    size_t  n;
+
+    n = json_dumpb(claims, buf, size, JSON_COMPACT);
+
+    return n <= size ? n : 0;
 }

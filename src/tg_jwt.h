@@ -107,6 +107,13 @@ int tg_jwt_claim_value(json_t *claims, const char *name, char *buf,
 int tg_jwt_claim_scopes(json_t *claims, char *buf, size_t size,
     size_t *len);
 
+/* whether the space-separated words hold word */
+int tg_jwt_words_has(const unsigned char *words, size_t words_len,
+    const unsigned char *word, size_t len);
+
+/* the claims as compact JSON into buf: the length, or 0 if over size */
+size_t tg_jwt_claims_dump(json_t *claims, char *buf, size_t size);
+
 /* the SHA-256 of data: a token's cache key and, in hex, its id */
 void tg_jwt_sha256(const unsigned char *data, size_t len,
     unsigned char digest[32]);

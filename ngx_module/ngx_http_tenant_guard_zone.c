@@ -1,0 +1,549 @@
+
+/*
+ * Copyright (C) tenant_guard authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_tenant_guard_module.h"
+
+
+/*
+ * One zone holds every kind of entry (verified tokens, idle timestamps,
+ * and later bans and counters), keyed by kind and key bytes, in an rbtree
+ * with an LRU queue; entries expire at their own time.  Values are copied
+ * in and out under the zone's mutex, which no other file takes.
+ */
+
+
+typedef struct {
+    u_char                        color;
+    u_char                        kind;
+    u_short                       key_len;
+    uint32_t                      value_len;
+    time_t                        expires;
+    ngx_queue_t                   queue;
+    u_char                        data[1];
+} ngx_http_tenant_guard_node_t;
+
+
+static ngx_int_t ngx_http_tenant_guard_zone_init(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_http_tenant_guard_zone_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_find(
+    ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *key,
+    size_t len, uint32_t hash);
+static void ngx_http_tenant_guard_zone_delete(
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_node_t *tn);
+static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_alloc(
+    ngx_http_tenant_guard_zone_t *zone, size_t size);
+static uint32_t ngx_http_tenant_guard_zone_hash(ngx_uint_t kind, u_char *key,
+    size_t len);
+
+
+#define ngx_http_tenant_guard_node(n)                                        \
+    ((ngx_http_tenant_guard_node_t *) &(n)->color)
+
+#define ngx_http_tenant_guard_rbnode(tn)                                     \
+    ((ngx_rbtree_node_t *)                                                   \
+        ((u_char *) (tn) - offsetof(ngx_rbtree_node_t, color)))
+
+
+char *
+ngx_http_tenant_guard_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_tenant_guard_main_conf_t *tmcf = conf;
+
+    u_char                        *p;
+    ssize_t                        size;
+    ngx_str_t                     *value, name, s;
+    ngx_http_tenant_guard_zone_t  *zone;
+
+    if (tmcf->zone != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strncmp(value[1].data, "zone=", 5) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data + 5;
+
+    p = (u_char *) ngx_strchr(name.data, ':');
+    if (p == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.len = p - name.data;
+
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+
+    if (size == NGX_ERROR || name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is too small", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_tenant_guard_zone_t));
+    if (zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    zone->shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                           &ngx_http_tenant_guard_module);
+    if (zone->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (zone->shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate zone \"%V\"", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    zone->shm_zone->init = ngx_http_tenant_guard_zone_init;
+    zone->shm_zone->data = zone;
+
+    tmcf->zone = zone;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_zone_init(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_tenant_guard_zone_t  *ozone = data;
+
+    size_t                         len;
+    ngx_http_tenant_guard_zone_t  *zone;
+
+    zone = shm_zone->data;
+
+    if (ozone) {
+        zone->sh = ozone->sh;
+        zone->shpool = ozone->shpool;
+        return NGX_OK;
+    }
+
+    zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        zone->sh = zone->shpool->data;
+        return NGX_OK;
+    }
+
+    zone->sh = ngx_slab_alloc(zone->shpool,
+                              sizeof(ngx_http_tenant_guard_shctx_t));
+    if (zone->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->shpool->data = zone->sh;
+
+    ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
+                    ngx_http_tenant_guard_zone_insert);
+
+    ngx_queue_init(&zone->sh->queue);
+
+    len = sizeof(" in tenant_guard zone \"\"") + shm_zone->shm.name.len;
+
+    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
+    if (zone->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(zone->shpool->log_ctx, " in tenant_guard zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    /* a full zone evicts the oldest entry; the slab need not say so */
+
+    zone->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_tenant_guard_zone_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_int_t                      rc;
+    ngx_rbtree_node_t            **p;
+    ngx_http_tenant_guard_node_t  *tn, *tnt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            tn = ngx_http_tenant_guard_node(node);
+            tnt = ngx_http_tenant_guard_node(temp);
+
+            rc = (ngx_int_t) tn->kind - (ngx_int_t) tnt->kind;
+
+            if (rc == 0) {
+                rc = ngx_memn2cmp(tn->data, tnt->data, tn->key_len,
+                                  tnt->key_len);
+            }
+
+            p = (rc < 0) ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+/*
+ * Copies the value out: NGX_OK, or NGX_DECLINED when absent, expired or
+ * larger than size.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_get(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len, u_char *buf, size_t size,
+    size_t *n)
+{
+    uint32_t                       hash;
+    ngx_int_t                      rc;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    hash = ngx_http_tenant_guard_zone_hash(kind, key, len);
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = ngx_http_tenant_guard_zone_find(zone, kind, key, len, hash);
+
+    if (tn != NULL) {
+        if (tn->expires && tn->expires <= ngx_time()) {
+            ngx_http_tenant_guard_zone_delete(zone, tn);
+
+        } else if (tn->value_len <= size) {
+            ngx_queue_remove(&tn->queue);
+            ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
+
+            ngx_memcpy(buf, tn->data + tn->key_len, tn->value_len);
+            *n = tn->value_len;
+            zone->sh->hits++;
+            rc = NGX_OK;
+        }
+    }
+
+    if (rc != NGX_OK) {
+        zone->sh->misses++;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}
+
+
+/* stores a value, replacing one of the same key; NGX_ERROR if it won't fit */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_put(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len, u_char *value, size_t n,
+    time_t expires)
+{
+    uint32_t                       hash;
+    ngx_rbtree_node_t             *node;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    if (len > 0xffff || n > 0xffffff) {
+        return NGX_ERROR;
+    }
+
+    hash = ngx_http_tenant_guard_zone_hash(kind, key, len);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = ngx_http_tenant_guard_zone_find(zone, kind, key, len, hash);
+
+    if (tn != NULL && tn->value_len == n) {
+        ngx_memcpy(tn->data + tn->key_len, value, n);
+        tn->expires = expires;
+        ngx_queue_remove(&tn->queue);
+        ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return NGX_OK;
+    }
+
+    if (tn != NULL) {
+        ngx_http_tenant_guard_zone_delete(zone, tn);
+    }
+
+    tn = ngx_http_tenant_guard_zone_alloc(zone,
+                               offsetof(ngx_http_tenant_guard_node_t, data)
+                               + offsetof(ngx_rbtree_node_t, color)
+                               + len + n);
+    if (tn == NULL) {
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return NGX_ERROR;
+    }
+
+    node = ngx_http_tenant_guard_rbnode(tn);
+    node->key = hash;
+
+    tn->kind = (u_char) kind;
+    tn->key_len = (u_short) len;
+    tn->value_len = (uint32_t) n;
+    tn->expires = expires;
+    ngx_memcpy(tn->data, key, len);
+    ngx_memcpy(tn->data + len, value, n);
+
+    ngx_rbtree_insert(&zone->sh->rbtree, node);
+    ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
+    zone->sh->entries++;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_tenant_guard_zone_remove(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len)
+{
+    uint32_t                       hash;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    hash = ngx_http_tenant_guard_zone_hash(kind, key, len);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = ngx_http_tenant_guard_zone_find(zone, kind, key, len, hash);
+    if (tn != NULL) {
+        ngx_http_tenant_guard_zone_delete(zone, tn);
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/*
+ * Idle sign-out, read and refreshed in one step so that two workers
+ * cannot both pass a token that one of them should refuse.  A token the
+ * zone does not know (never seen, or evicted) counts from "since": the
+ * caller passes its iat, so eviction can never make an idle token pass.
+ * NGX_OK: used recently enough, now refreshed; NGX_DECLINED: idle too
+ * long, *last says since when.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_idle(ngx_http_tenant_guard_zone_t *zone,
+    u_char *key, size_t len, time_t since, time_t max_idle, time_t expires,
+    time_t *last)
+{
+    time_t                         now, seen;
+    uint32_t                       hash;
+    ngx_int_t                      rc;
+    ngx_rbtree_node_t             *node;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    now = ngx_time();
+    hash = ngx_http_tenant_guard_zone_hash(NGX_HTTP_TENANT_GUARD_KIND_IDLE,
+                                           key, len);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = ngx_http_tenant_guard_zone_find(zone,
+                                         NGX_HTTP_TENANT_GUARD_KIND_IDLE,
+                                         key, len, hash);
+
+    if (tn != NULL) {
+        ngx_memcpy(&seen, tn->data + tn->key_len, sizeof(time_t));
+
+    } else {
+        seen = since;
+    }
+
+    *last = seen;
+
+    if (now - seen > max_idle) {
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    rc = NGX_OK;
+
+    if (tn != NULL) {
+        ngx_memcpy(tn->data + tn->key_len, &now, sizeof(time_t));
+        ngx_queue_remove(&tn->queue);
+        ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
+        goto done;
+    }
+
+    tn = ngx_http_tenant_guard_zone_alloc(zone,
+                               offsetof(ngx_http_tenant_guard_node_t, data)
+                               + offsetof(ngx_rbtree_node_t, color)
+                               + len + sizeof(time_t));
+    if (tn == NULL) {
+        goto done;
+    }
+
+    node = ngx_http_tenant_guard_rbnode(tn);
+    node->key = hash;
+
+    tn->kind = NGX_HTTP_TENANT_GUARD_KIND_IDLE;
+    tn->key_len = (u_short) len;
+    tn->value_len = sizeof(time_t);
+    tn->expires = expires;
+    ngx_memcpy(tn->data, key, len);
+    ngx_memcpy(tn->data + len, &now, sizeof(time_t));
+
+    ngx_rbtree_insert(&zone->sh->rbtree, node);
+    ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
+    zone->sh->entries++;
+
+done:
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}
+
+
+static ngx_http_tenant_guard_node_t *
+ngx_http_tenant_guard_zone_find(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len, uint32_t hash)
+{
+    ngx_int_t                      rc;
+    ngx_rbtree_node_t             *node, *sentinel;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    node = zone->sh->rbtree.root;
+    sentinel = zone->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        tn = ngx_http_tenant_guard_node(node);
+
+        rc = (ngx_int_t) kind - (ngx_int_t) tn->kind;
+
+        if (rc == 0) {
+            rc = ngx_memn2cmp(key, tn->data, len, tn->key_len);
+        }
+
+        if (rc == 0) {
+            return tn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_tenant_guard_zone_delete(ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_node_t *tn)
+{
+    ngx_rbtree_node_t  *node;
+
+    node = ngx_http_tenant_guard_rbnode(tn);
+
+    ngx_queue_remove(&tn->queue);
+    ngx_rbtree_delete(&zone->sh->rbtree, node);
+    ngx_slab_free_locked(zone->shpool, node);
+
+    zone->sh->entries--;
+}
+
+
+/*
+ * Allocates with the mutex held; when the zone is full, drops expired
+ * entries from the LRU end, then the least recently used ones, until the
+ * allocation fits.
+ */
+
+static ngx_http_tenant_guard_node_t *
+ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
+    size_t size)
+{
+    u_char                        *p;
+    ngx_queue_t                   *q;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    for ( ;; ) {
+        p = ngx_slab_alloc_locked(zone->shpool, size);
+        if (p != NULL) {
+            return (ngx_http_tenant_guard_node_t *)
+                       (p + offsetof(ngx_rbtree_node_t, color));
+        }
+
+        if (ngx_queue_empty(&zone->sh->queue)) {
+            return NULL;
+        }
+
+        q = ngx_queue_last(&zone->sh->queue);
+        tn = ngx_queue_data(q, ngx_http_tenant_guard_node_t, queue);
+
+        ngx_http_tenant_guard_zone_delete(zone, tn);
+        zone->sh->evictions++;
+    }
+}
+
+
+static uint32_t
+ngx_http_tenant_guard_zone_hash(ngx_uint_t kind, u_char *key, size_t len)
+{
+    u_char    k;
+    uint32_t  crc;
+
+    k = (u_char) kind;
+
+    ngx_crc32_init(crc);
+    ngx_crc32_update(&crc, &k, 1);
+    ngx_crc32_update(&crc, key, len);
+    ngx_crc32_final(crc);
+
+    return crc;
+}
