@@ -95,10 +95,17 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
                 return NGX_OK;
             }
 
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "tenant_guard: token from zone, token_id: %V",
+                           &ctx->token_id);
+
             ctx->result = TG_RESULT_ALLOW;
             return NGX_OK;
         }
     }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "tenant_guard: verifying token signature");
 
     rc = ngx_http_tenant_guard_token_verify(r, lcf, ctx, &token);
 
