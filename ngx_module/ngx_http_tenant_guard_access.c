@@ -263,7 +263,15 @@ ngx_http_tenant_guard_challenge(ngx_http_request_t *r,
     *p++ = '"';
 
     if (res->challenge != TG_CHALLENGE_BEARER) {
-        p = ngx_sprintf(p, ", error=\"%s\", error_description=\"", res->code);
+        p = ngx_sprintf(p, ", error=\"%s\"", res->code);
+    }
+
+    /* the scope challenge names the scopes, which say it all */
+
+    if (res->challenge != TG_CHALLENGE_BEARER
+        && res->challenge != TG_CHALLENGE_SCOPE)
+    {
+        p = ngx_cpymem(p, ", error_description=\"", 21);
         p = ngx_http_tenant_guard_quoted(p, description);
         *p++ = '"';
     }

@@ -39,6 +39,8 @@ static char *ngx_http_tenant_guard_bind(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_tenant_guard_kind(ngx_str_t *name,
     ngx_str_t *kinds, ngx_uint_t n);
+static ngx_uint_t ngx_http_tenant_guard_used(
+    ngx_http_tenant_guard_loc_conf_t *conf);
 static uint32_t ngx_http_tenant_guard_fingerprint(
     ngx_http_tenant_guard_loc_conf_t *conf);
 
@@ -332,19 +334,18 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_array_t                       *amr;
     ngx_http_tenant_guard_srv_conf_t  *scf;
 
-    used = (conf->enable != NGX_CONF_UNSET
-            || conf->keys != NGX_CONF_UNSET_PTR
-            || conf->binds != NGX_CONF_UNSET_PTR);
+    used = ngx_http_tenant_guard_used(conf) || ngx_http_tenant_guard_used(prev);
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
 
     /*
      * Client copies of the tenant headers are removed in every location of
-     * a server that uses the module anywhere; while merging, cf->ctx holds
-     * the configuration of the server the location belongs to.
+     * a server that uses the module anywhere (or whose http block does);
+     * while merging, cf->ctx holds the configuration of the server the
+     * location belongs to.
      */
 
-    if (used || conf->enable) {
+    if (used) {
         scf = ngx_http_conf_get_module_srv_conf(cf,
                                                ngx_http_tenant_guard_module);
         scf->strip = 1;
@@ -378,7 +379,6 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
             }
 
             conf->mfa_amr = amr;
-            prev->mfa_amr = amr;
         }
     }
 
@@ -394,7 +394,6 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
             *(ngx_str_t *) ngx_array_push(conf->mfa_acr) =
                                          ngx_http_tenant_guard_default_acr;
-            prev->mfa_acr = conf->mfa_acr;
         }
     }
 
@@ -510,6 +509,41 @@ ngx_http_tenant_guard_fingerprint(ngx_http_tenant_guard_loc_conf_t *conf)
     ngx_crc32_final(crc);
 
     return crc;
+}
+
+
+/* whether a directive of the module was given at this level */
+
+static ngx_uint_t
+ngx_http_tenant_guard_used(ngx_http_tenant_guard_loc_conf_t *conf)
+{
+    ngx_uint_t  i;
+
+    if (conf->enable != NGX_CONF_UNSET
+        || conf->keys != NGX_CONF_UNSET_PTR
+        || conf->algorithms != NGX_CONF_UNSET_UINT
+        || conf->audiences != NGX_CONF_UNSET_PTR
+        || conf->scopes != NGX_CONF_UNSET_PTR
+        || conf->binds != NGX_CONF_UNSET_PTR
+        || conf->mfa_amr != NGX_CONF_UNSET_PTR
+        || conf->mfa_acr != NGX_CONF_UNSET_PTR
+        || conf->leeway != NGX_CONF_UNSET
+        || conf->max_token_size != NGX_CONF_UNSET_SIZE
+        || conf->issuer.data != NULL
+        || conf->realm.data != NULL)
+    {
+        return 1;
+    }
+
+    for (i = 0; i < NGX_HTTP_TENANT_GUARD_NHEADERS; i++) {
+        if (conf->headers[i].data != NULL
+            || (i < NGX_HTTP_TENANT_GUARD_NIDS && conf->claims[i].data != NULL))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -575,7 +575,7 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
     bind = lcf->binds->elts;
 
     if (!ngx_http_tenant_guard_path_canonical(r)) {
-        ngx_str_set(&ctx->detail, "the request path is not canonical");
+        ngx_str_set(&ctx->detail, "request path is not canonical");
         return ngx_http_tenant_guard_mismatch[bind[0].kind];
     }
 

@@ -4,6 +4,8 @@
  */
 
 
+#define _GNU_SOURCE  /* memmem() */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,7 +333,7 @@ tg_jwk_ec(tg_key_t *key, json_t *jwk, char *err, size_t err_len)
     OSSL_PARAM      *params;
     const char      *group, *name;
     EVP_PKEY_CTX    *ctx, *check;
-    unsigned char    x[66], y[66], point[133];
+    unsigned char    x[72], y[72], point[133];
     OSSL_PARAM_BLD  *bld;
 
     crv = json_object_get(jwk, "crv");
@@ -517,14 +519,19 @@ tg_jwk_member(json_t *jwk, const char *name, unsigned char *buf,
 }
 
 
+/*
+ * Each "-----BEGIN PUBLIC KEY-----" block is read on its own, so that text
+ * between blocks is allowed and the end of the file is never an error.
+ */
+
 static int
 tg_jwks_load_pem(tg_keyset_t *ks, const unsigned char *data, size_t len,
     char *err, size_t err_len)
 {
-    BIO            *bio;
-    EVP_PKEY       *pkey;
-    unsigned long   e;
-    char            why[256];
+    BIO                  *bio;
+    EVP_PKEY             *pkey;
+    const unsigned char  *p, *end, *block, *tail;
+    char                  why[256];
 
     ks->keys = calloc(TG_JWKS_MAX_KEYS, sizeof(tg_key_t));
     if (ks->keys == NULL) {
@@ -532,33 +539,46 @@ tg_jwks_load_pem(tg_keyset_t *ks, const unsigned char *data, size_t len,
         return -1;
     }
 
-    bio = BIO_new_mem_buf(data, (int) len);
-    if (bio == NULL) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
+    p = data;
+    end = data + len;
 
     for ( ;; ) {
-        pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+        block = memmem(p, end - p, "-----BEGIN ", 11);
+        if (block == NULL) {
+            break;
+        }
 
-        if (pkey == NULL) {
-            e = ERR_peek_last_error();
-            ERR_clear_error();
+        tail = memmem(block, end - block, "-----END ", 9);
+        if (tail != NULL) {
+            tail = memmem(tail + 9, end - tail - 9, "-----", 5);
+        }
 
-            if (ERR_GET_REASON(e) == PEM_R_NO_START_LINE && ks->nkeys > 0) {
-                break;
-            }
-
-            snprintf(err, err_len, "PEM key #%zu is not a "
-                     "\"-----BEGIN PUBLIC KEY-----\" block", ks->nkeys + 1);
-            BIO_free(bio);
+        if (tail == NULL) {
+            snprintf(err, err_len, "PEM block #%zu has no END line",
+                     ks->nkeys + 1);
             return -1;
         }
 
+        p = tail + 5;
+
         if (ks->nkeys == TG_JWKS_MAX_KEYS) {
-            EVP_PKEY_free(pkey);
             snprintf(err, err_len, "more than %d keys", TG_JWKS_MAX_KEYS);
-            BIO_free(bio);
+            return -1;
+        }
+
+        bio = BIO_new_mem_buf(block, (int) (p - block));
+        if (bio == NULL) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+
+        pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+        ERR_clear_error();
+
+        if (pkey == NULL) {
+            snprintf(err, err_len, "PEM block #%zu is not a "
+                     "\"-----BEGIN PUBLIC KEY-----\" key", ks->nkeys + 1);
             return -1;
         }
 
@@ -566,14 +586,12 @@ tg_jwks_load_pem(tg_keyset_t *ks, const unsigned char *data, size_t len,
             != 0)
         {
             snprintf(err, err_len, "PEM key #%zu: %s", ks->nkeys + 1, why);
-            BIO_free(bio);
             return -1;
         }
 
         ks->nkeys++;
     }
 
-    BIO_free(bio);
     return 0;
 }
 

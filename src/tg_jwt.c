@@ -411,7 +411,8 @@ tg_jwt_check_signature(const tg_jwt_conf_t *conf, tg_alg_e alg,
 
     if (tried == 0) {
         if (kid != NULL && !named) {
-            snprintf(err, err_len, "no key has the token's \"kid\"");
+            snprintf(err, err_len, "unknown kid: no key has the token's "
+                     "\"kid\"");
 
         } else {
             snprintf(err, err_len, "no key fits the token's algorithm");
