@@ -779,7 +779,8 @@ ngx_http_tenant_guard_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
             && ngx_strncasecmp(value[i].data, (u_char *) "none", 4) == 0)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "algorithm \"%V\" is never allowed",
+                               "unknown algorithm \"%V\": unsigned "
+                               "tokens are never allowed",
                                &value[i]);
             return NGX_CONF_ERROR;
         }
