@@ -21,6 +21,8 @@ static u_char *ngx_http_tenant_guard_quoted(u_char *p, ngx_str_t *s);
 
 static ngx_str_t  ngx_http_tenant_guard_www_authenticate =
     ngx_string("WWW-Authenticate");
+static ngx_str_t  ngx_http_tenant_guard_retry_after =
+    ngx_string("Retry-After");
 static ngx_str_t  ngx_http_tenant_guard_json_type =
     ngx_string("application/json");
 
@@ -53,9 +55,11 @@ ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
     ngx_http_tenant_guard_ctx_t       *ctx;
     ngx_http_tenant_guard_loc_conf_t  *lcf;
 
+    ngx_int_t                          rc;
+
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
 
-    if (!lcf->enable) {
+    if (!lcf->enable && lcf->login == NULL) {
         return NGX_DECLINED;
     }
 
@@ -64,11 +68,47 @@ ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (lcf->login != NULL) {
+        rc = ngx_http_tenant_guard_login_access(r, lcf, ctx);
+
+        if (rc == NGX_HTTP_TOO_MANY_REQUESTS
+            && ctx->result == TG_RESULT_BANNED)
+        {
+            return ngx_http_tenant_guard_refuse(r, lcf, ctx);
+        }
+
+        if (rc != NGX_DECLINED || !lcf->enable) {
+            return rc;
+        }
+    }
+
+    /* a banned address is refused before any other work */
+
+    if (ngx_http_tenant_guard_ban_address(r, ctx) != TG_RESULT_ALLOW) {
+        return ngx_http_tenant_guard_refuse(r, lcf, ctx);
+    }
+
     if (ngx_http_tenant_guard_token_check(r, lcf, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ctx->checked = 1;
+
+    /* a token that does not verify counts toward the address's ban */
+
+    if (ctx->result == TG_RESULT_INVALID_TOKEN) {
+        ngx_http_tenant_guard_ban_fail(r, ctx, &ctx->login_ws, 0);
+    }
+
+    if (ctx->result == TG_RESULT_ALLOW
+        && ctx->ids[NGX_HTTP_TENANT_GUARD_SUBJECT].len)
+    {
+        ngx_http_tenant_guard_identifier_key(
+                                   &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE],
+                                   &ctx->ids[NGX_HTTP_TENANT_GUARD_SUBJECT],
+                                   ctx->ban_key);
+        (void) ngx_http_tenant_guard_ban_identifier(r, ctx);
+    }
 
     /* the order of SPEC's pipeline: token, policy, bind, then idleness */
 
@@ -140,7 +180,7 @@ ngx_http_tenant_guard_refuse(ngx_http_request_t *r,
     size_t                     len;
     ngx_int_t                  rc;
     ngx_buf_t                 *b;
-    ngx_str_t                  description, code;
+    ngx_str_t                  description, code, value;
     ngx_chain_t                out;
     const tg_result_t         *res;
     ngx_http_core_loc_conf_t  *clcf;
@@ -164,6 +204,23 @@ ngx_http_tenant_guard_refuse(ngx_http_request_t *r,
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->result == TG_RESULT_BANNED) {
+        value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        if (value.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        value.len = ngx_sprintf(value.data, "%T", ctx->retry) - value.data;
+
+        if (ngx_http_tenant_guard_headers_out(r,
+                                             &ngx_http_tenant_guard_retry_after,
+                                             &value)
+            == NULL)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);

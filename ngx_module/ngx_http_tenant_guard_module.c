@@ -200,6 +200,20 @@ static ngx_command_t  ngx_http_tenant_guard_commands[] = {
       0,
       NULL },
 
+    { ngx_string("tenant_guard_login"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_tenant_guard_login,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_password_reset"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_tenant_guard_login,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("tenant_guard_realm"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -318,6 +332,7 @@ ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf)
     conf->binds = NGX_CONF_UNSET_PTR;
     conf->mfa_amr = NGX_CONF_UNSET_PTR;
     conf->mfa_acr = NGX_CONF_UNSET_PTR;
+    conf->login = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -330,9 +345,10 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_tenant_guard_loc_conf_t *prev = parent;
     ngx_http_tenant_guard_loc_conf_t *conf = child;
 
-    ngx_uint_t                         i, used;
-    ngx_array_t                       *amr;
-    ngx_http_tenant_guard_srv_conf_t  *scf;
+    ngx_uint_t                          i, used;
+    ngx_array_t                        *amr;
+    ngx_http_tenant_guard_srv_conf_t   *scf;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     used = ngx_http_tenant_guard_used(conf) || ngx_http_tenant_guard_used(prev);
 
@@ -362,6 +378,19 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
     ngx_conf_merge_ptr_value(conf->binds, prev->binds, NULL);
     ngx_conf_merge_str_value(conf->realm, prev->realm, "tenant_guard");
+    ngx_conf_merge_ptr_value(conf->login, prev->login, NULL);
+
+    if (conf->login) {
+        tmcf = ngx_http_conf_get_module_main_conf(cf,
+                                                 ngx_http_tenant_guard_module);
+        if (tmcf->zone == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"tenant_guard_login\" and "
+                               "\"tenant_guard_password_reset\" need "
+                               "\"tenant_guard_zone\"");
+            return NGX_CONF_ERROR;
+        }
+    }
 
     if (conf->mfa_amr == NGX_CONF_UNSET_PTR) {
         if (prev->mfa_amr != NGX_CONF_UNSET_PTR) {
@@ -525,6 +554,7 @@ ngx_http_tenant_guard_used(ngx_http_tenant_guard_loc_conf_t *conf)
         || conf->audiences != NGX_CONF_UNSET_PTR
         || conf->scopes != NGX_CONF_UNSET_PTR
         || conf->binds != NGX_CONF_UNSET_PTR
+        || conf->login != NGX_CONF_UNSET_PTR
         || conf->mfa_amr != NGX_CONF_UNSET_PTR
         || conf->mfa_acr != NGX_CONF_UNSET_PTR
         || conf->leeway != NGX_CONF_UNSET
@@ -648,7 +678,7 @@ ngx_http_tenant_guard_init(ngx_conf_t *cf)
 
     *h = ngx_http_tenant_guard_access_handler;
 
-    return NGX_OK;
+    return ngx_http_tenant_guard_login_init(cf);
 }
 
 

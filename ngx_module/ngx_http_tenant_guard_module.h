@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "tg_ban.h"
 #include "tg_cidr.h"
 #include "tg_jwks.h"
 #include "tg_jwt.h"
@@ -40,6 +41,8 @@
 /* the kinds of zone entries */
 #define NGX_HTTP_TENANT_GUARD_KIND_TOKEN     1
 #define NGX_HTTP_TENANT_GUARD_KIND_IDLE      2
+#define NGX_HTTP_TENANT_GUARD_KIND_BAN_ID    3  /* workspace + identifier */
+#define NGX_HTTP_TENANT_GUARD_KIND_BAN_IP    4  /* client address */
 
 /* a token's cache key: its SHA-256, then the verifying configuration's */
 #define NGX_HTTP_TENANT_GUARD_TOKEN_KEY_LEN  (32 + sizeof(uint32_t))
@@ -89,6 +92,21 @@ typedef struct {
 
 
 typedef struct {
+    ngx_http_complex_value_t     *cv;         /* a variable source, or */
+    ngx_str_t                     field;      /* body:FIELD */
+} ngx_http_tenant_guard_source_t;
+
+
+typedef struct {
+    ngx_uint_t                    reset;      /* a password-reset endpoint */
+    ngx_uint_t                    body;       /* a source reads the body */
+    ngx_http_tenant_guard_source_t  identifier;
+    ngx_http_tenant_guard_source_t  workspace;
+    ngx_array_t                  *fail;       /* of ngx_uint_t statuses */
+} ngx_http_tenant_guard_login_t;
+
+
+typedef struct {
     ngx_flag_t                    strip;      /* the server uses the module */
 } ngx_http_tenant_guard_srv_conf_t;
 
@@ -109,6 +127,7 @@ typedef struct {
     ngx_array_t                  *mfa_amr;    /* of ngx_str_t */
     ngx_array_t                  *mfa_acr;    /* of ngx_str_t */
     ngx_str_t                     realm;
+    ngx_http_tenant_guard_login_t *login;
     tg_jwt_conf_t                 jwt;
     uint32_t                      fingerprint; /* of what a verdict needs */
 } ngx_http_tenant_guard_loc_conf_t;
@@ -118,6 +137,9 @@ typedef struct {
     tg_result_e                   result;
     unsigned                      checked:1;
     unsigned                      mfa:1;
+    unsigned                      body_read:1;
+    unsigned                      login_done:1;
+    unsigned                      has_ban_key:1;
 
     ngx_str_t                     detail;     /* why it was refused */
     json_t                       *claims;     /* parsed only when needed */
@@ -127,9 +149,16 @@ typedef struct {
     ngx_str_t                     token_id;
     time_t                        exp;
     time_t                        iat;        /* -1: absent */
-    time_t                        retry;      /* session_idle: since when */
+    time_t                        retry;      /* banned: seconds left */
+    ngx_http_tenant_guard_login_t *login;     /* an outcome to watch for */
+    ngx_str_t                     login_ws;
+    u_char                        ban_key[32];
     u_char                        key[NGX_HTTP_TENANT_GUARD_TOKEN_KEY_LEN];
 } ngx_http_tenant_guard_ctx_t;
+
+
+typedef ngx_int_t (*ngx_http_tenant_guard_zone_update_pt)(u_char *value,
+    void *data, time_t *expires);
 
 
 /* _zone.c */
@@ -141,6 +170,10 @@ ngx_int_t ngx_http_tenant_guard_zone_get(ngx_http_tenant_guard_zone_t *zone,
 ngx_int_t ngx_http_tenant_guard_zone_put(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len, u_char *value, size_t n,
     time_t expires);
+ngx_int_t ngx_http_tenant_guard_zone_update(
+    ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *key,
+    size_t len, size_t size, ngx_http_tenant_guard_zone_update_pt handler,
+    void *data);
 void ngx_http_tenant_guard_zone_remove(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len);
 ngx_int_t ngx_http_tenant_guard_zone_idle(ngx_http_tenant_guard_zone_t *zone,
@@ -156,6 +189,21 @@ tg_result_e ngx_http_tenant_guard_policy_check(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 tg_result_e ngx_http_tenant_guard_policy_idle(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+
+/* _login.c */
+char *ngx_http_tenant_guard_login(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_tenant_guard_login_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_tenant_guard_login_access(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+void ngx_http_tenant_guard_identifier_key(ngx_str_t *ws, ngx_str_t *id,
+    u_char *key);
+tg_result_e ngx_http_tenant_guard_ban_address(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx);
+tg_result_e ngx_http_tenant_guard_ban_identifier(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx);
+void ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_uint_t identifier);
 
 /* _token.c */
 json_t *ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,

@@ -547,3 +547,76 @@ ngx_http_tenant_guard_zone_hash(ngx_uint_t kind, u_char *key, size_t len)
 
     return crc;
 }
+
+
+/*
+ * Runs handler on the entry's value (size bytes, zeroed when the entry is
+ * new) with the mutex held, so that counting is exact across workers.  The
+ * handler returns what this returns and may change the entry's expiry.
+ * NGX_ERROR when a new entry cannot be allocated even after eviction.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_update(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len, size_t size,
+    ngx_http_tenant_guard_zone_update_pt handler, void *data)
+{
+    time_t                         expires;
+    uint32_t                       hash;
+    ngx_int_t                      rc;
+    ngx_rbtree_node_t             *node;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    hash = ngx_http_tenant_guard_zone_hash(kind, key, len);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = ngx_http_tenant_guard_zone_find(zone, kind, key, len, hash);
+
+    if (tn != NULL
+        && (tn->value_len != size
+            || (tn->expires && tn->expires <= ngx_time())))
+    {
+        ngx_http_tenant_guard_zone_delete(zone, tn);
+        tn = NULL;
+    }
+
+    if (tn == NULL) {
+        tn = ngx_http_tenant_guard_zone_alloc(zone,
+                                   offsetof(ngx_http_tenant_guard_node_t, data)
+                                   + offsetof(ngx_rbtree_node_t, color)
+                                   + len + size);
+        if (tn == NULL) {
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+            return NGX_ERROR;
+        }
+
+        node = ngx_http_tenant_guard_rbnode(tn);
+        node->key = hash;
+
+        tn->kind = (u_char) kind;
+        tn->key_len = (u_short) len;
+        tn->value_len = (uint32_t) size;
+        tn->expires = 0;
+        ngx_memcpy(tn->data, key, len);
+        ngx_memzero(tn->data + len, size);
+
+        ngx_rbtree_insert(&zone->sh->rbtree, node);
+        ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
+        zone->sh->entries++;
+
+    } else {
+        ngx_queue_remove(&tn->queue);
+        ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
+    }
+
+    expires = tn->expires;
+
+    rc = handler(tn->data + tn->key_len, data, &expires);
+
+    tn->expires = expires;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}

@@ -52,6 +52,45 @@ tg_json_parse_object(const unsigned char *data, size_t len, size_t max_size,
 }
 
 
+int
+tg_json_field_string(const unsigned char *data, size_t len,
+    const char *field, char *buf, size_t size, size_t *n)
+{
+    size_t       i, l;
+    json_t      *json, *value;
+    const char  *s;
+    char         err[128];
+
+    json = tg_json_parse_object(data, len, len, err, sizeof(err));
+    if (json == NULL) {
+        return 0;
+    }
+
+    value = json_object_get(json, field);
+
+    if (!json_is_string(value) || json_string_length(value) > size) {
+        json_decref(json);
+        return 0;
+    }
+
+    s = json_string_value(value);
+    l = json_string_length(value);
+
+    for (i = 0; i < l; i++) {
+        if ((unsigned char) s[i] < 0x20) {
+            json_decref(json);
+            return 0;
+        }
+    }
+
+    memcpy(buf, s, l);
+    *n = l;
+
+    json_decref(json);
+    return 1;
+}
+
+
 static int
 tg_json_depth_ok(json_t *json, int depth)
 {

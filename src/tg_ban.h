@@ -1,0 +1,53 @@
+
+/*
+ * Copyright (C) tenant_guard authors
+ */
+
+
+#ifndef _TG_BAN_H_INCLUDED_
+#define _TG_BAN_H_INCLUDED_
+
+
+#include "tg_policy.h"
+
+
+#define TG_BAN_NONE       0
+#define TG_BAN_FIRST      1
+#define TG_BAN_SECOND     2
+#define TG_BAN_PERMANENT  3
+
+
+/*
+ * The failures of one login identifier in a workspace (first and second
+ * level) or of one client address (permanent level): a window that opens
+ * at the first failure, the failures counted in it, and the ban, if any.
+ */
+typedef struct {
+    long long    window;       /* when the window opened; 0: none */
+    long long    count;
+    long long    until;        /* banned before this time */
+    int          level;        /* of the ban in force, or the last one */
+} tg_ban_state_t;
+
+
+/*
+ * Counts a failure at now and applies the level whose threshold this
+ * failure reaches inside that level's collecting time.  A level applies
+ * once per window, when its threshold is reached, so failures after a
+ * first ban lead to the second one, not to the first again.  Returns the
+ * level banned now, or TG_BAN_NONE.
+ */
+int tg_ban_fail_identifier(tg_ban_state_t *s, const tg_ban_settings_t *b,
+    long long now);
+int tg_ban_fail_address(tg_ban_state_t *s, const tg_ban_settings_t *b,
+    long long now);
+
+/* seconds left of a ban in force (rounded up), or 0 */
+long long tg_ban_retry_after(const tg_ban_state_t *s, long long now);
+
+/* how long a state must be kept: its ban, or its window, whichever is later */
+long long tg_ban_expires(const tg_ban_state_t *s, const tg_ban_settings_t *b,
+    int address);
+
+
+#endif /* _TG_BAN_H_INCLUDED_ */
