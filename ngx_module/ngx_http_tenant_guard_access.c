@@ -49,13 +49,19 @@ ngx_http_tenant_guard_preaccess_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * The pipeline: address ban, token, identity ban, policy, scopes, binds,
+ * idleness, headers.  A step that asks Redis suspends the request; the
+ * reply resumes the phases and the handler goes on where it stopped, each
+ * step keeping its outcome in ctx.
+ */
+
 ngx_int_t
 ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                          rc;
     ngx_http_tenant_guard_ctx_t       *ctx;
     ngx_http_tenant_guard_loc_conf_t  *lcf;
-
-    ngx_int_t                          rc;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
 
@@ -66,6 +72,10 @@ ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
     ctx = ngx_http_tenant_guard_get_ctx(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->waiting) {
+        return ngx_http_tenant_guard_store_suspend(r);
     }
 
     if (lcf->login != NULL) {
@@ -82,35 +92,59 @@ ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
         }
     }
 
-    /* a banned address is refused before any other work */
+    if (!ctx->started) {
+        ctx->started = 1;
 
-    if (ngx_http_tenant_guard_ban_address(r, ctx) != TG_RESULT_ALLOW) {
-        return ngx_http_tenant_guard_refuse(r, lcf, ctx);
+        /* a banned address is refused before any other work */
+
+        if (ngx_http_tenant_guard_ban_address(r, ctx) != TG_RESULT_ALLOW) {
+            return ngx_http_tenant_guard_refuse(r, lcf, ctx);
+        }
     }
 
-    if (ngx_http_tenant_guard_token_check(r, lcf, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    if (!ctx->token_done) {
+        rc = ngx_http_tenant_guard_token_check(r, lcf, ctx);
 
-    ctx->checked = 1;
+        if (rc == NGX_AGAIN) {
+            return ngx_http_tenant_guard_store_suspend(r);
+        }
 
-    /* a token that does not verify counts toward the address's ban */
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
-    if (ctx->result == TG_RESULT_INVALID_TOKEN) {
-        ngx_http_tenant_guard_ban_fail(r, ctx, &ctx->login_ws, 0);
-    }
+        ctx->checked = 1;
 
-    if (ctx->result == TG_RESULT_ALLOW
-        && ctx->ids[NGX_HTTP_TENANT_GUARD_SUBJECT].len)
-    {
-        ngx_http_tenant_guard_identifier_key(
+        /* a token that is not good counts toward the address's ban */
+
+        if (ctx->result == TG_RESULT_INVALID_TOKEN) {
+            ngx_http_tenant_guard_ban_fail(r, ctx, &ctx->login_ws, 0);
+        }
+
+        if (ctx->result == TG_RESULT_ALLOW
+            && ctx->ids[NGX_HTTP_TENANT_GUARD_SUBJECT].len)
+        {
+            ngx_http_tenant_guard_identifier_key(
                                    &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE],
                                    &ctx->ids[NGX_HTTP_TENANT_GUARD_SUBJECT],
                                    ctx->ban_key);
-        (void) ngx_http_tenant_guard_ban_identifier(r, ctx);
+            (void) ngx_http_tenant_guard_ban_identifier(r, ctx);
+        }
     }
 
     /* the order of SPEC's pipeline: token, policy, bind, then idleness */
+
+    if (ctx->result == TG_RESULT_ALLOW && ctx->policy == NULL) {
+        rc = ngx_http_tenant_guard_store_policy(r, ctx);
+
+        if (rc == NGX_AGAIN) {
+            return ngx_http_tenant_guard_store_suspend(r);
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
 
     if (ctx->result == TG_RESULT_ALLOW) {
         ctx->result = ngx_http_tenant_guard_policy_check(r, lcf, ctx);

@@ -21,6 +21,8 @@ static char *ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf,
 static char *ngx_http_tenant_guard_merge_strip(ngx_conf_t *cf,
     ngx_http_tenant_guard_loc_conf_t *conf);
 static ngx_int_t ngx_http_tenant_guard_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_tenant_guard_init_process(ngx_cycle_t *cycle);
+static void ngx_http_tenant_guard_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_tenant_guard_init(ngx_conf_t *cf);
 static void ngx_http_tenant_guard_keys_cleanup(void *data);
 static char *ngx_http_tenant_guard_keys(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -78,6 +80,13 @@ static ngx_str_t  ngx_http_tenant_guard_default_headers[] = {
 static ngx_str_t  ngx_http_tenant_guard_default_acr = ngx_string("mfa");
 
 
+static ngx_conf_enum_t  ngx_http_tenant_guard_failure[] = {
+    { ngx_string("closed"), NGX_HTTP_TENANT_GUARD_FAILURE_CLOSED },
+    { ngx_string("open"), NGX_HTTP_TENANT_GUARD_FAILURE_OPEN },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_str_t  ngx_http_tenant_guard_default_amr[] = {
     ngx_string("mfa"),
     ngx_string("otp"),
@@ -114,6 +123,27 @@ static ngx_command_t  ngx_http_tenant_guard_commands[] = {
       ngx_http_tenant_guard_support_subnets,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("tenant_guard_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_tenant_guard_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_redis_failure"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tenant_guard_loc_conf_t, redis_failure),
+      &ngx_http_tenant_guard_failure },
+
+    { ngx_string("tenant_guard_opaque_tokens"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tenant_guard_loc_conf_t, opaque),
       NULL },
 
     { ngx_string("tenant_guard_keys"),
@@ -247,10 +277,10 @@ ngx_module_t  ngx_http_tenant_guard_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_tenant_guard_init_process,    /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_tenant_guard_exit_process,    /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -269,6 +299,13 @@ ngx_http_tenant_guard_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_tenant_guard_main_conf_t *tmcf = conf;
 
     size_t  i;
+
+    if (tmcf->redis != NULL && tmcf->zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tenant_guard_redis\" needs "
+                           "\"tenant_guard_zone\"");
+        return NGX_CONF_ERROR;
+    }
 
     if (tmcf->policies == NULL || tmcf->zone != NULL) {
         return NGX_CONF_OK;
@@ -333,6 +370,8 @@ ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf)
     conf->mfa_amr = NGX_CONF_UNSET_PTR;
     conf->mfa_acr = NGX_CONF_UNSET_PTR;
     conf->login = NGX_CONF_UNSET_PTR;
+    conf->redis_failure = NGX_CONF_UNSET_UINT;
+    conf->opaque = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -379,6 +418,9 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_ptr_value(conf->binds, prev->binds, NULL);
     ngx_conf_merge_str_value(conf->realm, prev->realm, "tenant_guard");
     ngx_conf_merge_ptr_value(conf->login, prev->login, NULL);
+    ngx_conf_merge_uint_value(conf->redis_failure, prev->redis_failure,
+                              NGX_HTTP_TENANT_GUARD_FAILURE_CLOSED);
+    ngx_conf_merge_value(conf->opaque, prev->opaque, 0);
 
     if (conf->login) {
         tmcf = ngx_http_conf_get_module_main_conf(cf,
@@ -485,7 +527,8 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
 /*
  * What a cached verdict depends on: a token verified under other keys,
- * algorithms, issuer, audiences or claim names is verified again.
+ * algorithms, issuer, audiences, leeway (nbf, iat) or claim names is
+ * verified again.
  */
 
 static uint32_t
@@ -502,6 +545,7 @@ ngx_http_tenant_guard_fingerprint(ngx_http_tenant_guard_loc_conf_t *conf)
     ngx_crc32_update(&crc, (u_char *) &conf->keys->crc, sizeof(uint32_t));
     ngx_crc32_update(&crc, (u_char *) &conf->algorithms, sizeof(ngx_uint_t));
     ngx_crc32_update(&crc, (u_char *) &conf->max_token_size, sizeof(size_t));
+    ngx_crc32_update(&crc, (u_char *) &conf->leeway, sizeof(time_t));
     ngx_crc32_update(&crc, conf->issuer.data, conf->issuer.len);
     ngx_crc32_update(&crc, (u_char *) "|", 1);
 
@@ -555,6 +599,8 @@ ngx_http_tenant_guard_used(ngx_http_tenant_guard_loc_conf_t *conf)
         || conf->scopes != NGX_CONF_UNSET_PTR
         || conf->binds != NGX_CONF_UNSET_PTR
         || conf->login != NGX_CONF_UNSET_PTR
+        || conf->redis_failure != NGX_CONF_UNSET_UINT
+        || conf->opaque != NGX_CONF_UNSET
         || conf->mfa_amr != NGX_CONF_UNSET_PTR
         || conf->mfa_acr != NGX_CONF_UNSET_PTR
         || conf->leeway != NGX_CONF_UNSET
@@ -679,6 +725,20 @@ ngx_http_tenant_guard_init(ngx_conf_t *cf)
     *h = ngx_http_tenant_guard_access_handler;
 
     return ngx_http_tenant_guard_login_init(cf);
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_tenant_guard_store_init_process(cycle);
+}
+
+
+static void
+ngx_http_tenant_guard_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_tenant_guard_store_exit_process(cycle);
 }
 
 

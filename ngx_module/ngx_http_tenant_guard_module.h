@@ -18,6 +18,7 @@
 #include "tg_jwt.h"
 #include "tg_policy.h"
 #include "tg_result.h"
+#include "ngx_http_tenant_guard_redis.h"
 
 
 /* the ids a token carries; each has a claim name and an upstream header */
@@ -43,9 +44,12 @@
 #define NGX_HTTP_TENANT_GUARD_KIND_IDLE      2
 #define NGX_HTTP_TENANT_GUARD_KIND_BAN_ID    3  /* workspace + identifier */
 #define NGX_HTTP_TENANT_GUARD_KIND_BAN_IP    4  /* client address */
+#define NGX_HTTP_TENANT_GUARD_KIND_POLICY    5  /* workspace, from Redis */
+#define NGX_HTTP_TENANT_GUARD_KIND_JTI       6  /* jti -> token digest */
 
-/* a token's cache key: its SHA-256, then the verifying configuration's */
-#define NGX_HTTP_TENANT_GUARD_TOKEN_KEY_LEN  (32 + sizeof(uint32_t))
+#define NGX_HTTP_TENANT_GUARD_FAILURE_CLOSED 0
+#define NGX_HTTP_TENANT_GUARD_FAILURE_OPEN   1
+
 
 #define ngx_http_tenant_guard_isalnum(c)                                     \
     (((c) >= '0' && (c) <= '9') || (((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z'))
@@ -66,6 +70,8 @@ typedef struct {
     ngx_uint_t                    hits;
     ngx_uint_t                    misses;
     ngx_uint_t                    evictions;
+    ngx_uint_t                    events_up;  /* the tg:events link */
+    time_t                        events_since;
 } ngx_http_tenant_guard_shctx_t;
 
 
@@ -81,6 +87,7 @@ typedef struct {
     tg_policy_set_t              *policies;
     ngx_str_t                     policy_file;
     tg_cidr_list_t                support;
+    ngx_http_tenant_guard_redis_conf_t *redis;
 } ngx_http_tenant_guard_main_conf_t;
 
 
@@ -128,6 +135,8 @@ typedef struct {
     ngx_array_t                  *mfa_acr;    /* of ngx_str_t */
     ngx_str_t                     realm;
     ngx_http_tenant_guard_login_t *login;
+    ngx_uint_t                    redis_failure;
+    ngx_flag_t                    opaque;
     tg_jwt_conf_t                 jwt;
     uint32_t                      fingerprint; /* of what a verdict needs */
 } ngx_http_tenant_guard_loc_conf_t;
@@ -140,6 +149,9 @@ typedef struct {
     unsigned                      body_read:1;
     unsigned                      login_done:1;
     unsigned                      has_ban_key:1;
+    unsigned                      started:1;
+    unsigned                      token_done:1;
+    unsigned                      waiting:1;
 
     ngx_str_t                     detail;     /* why it was refused */
     json_t                       *claims;     /* parsed only when needed */
@@ -147,13 +159,15 @@ typedef struct {
     ngx_str_t                     ids[NGX_HTTP_TENANT_GUARD_NIDS];
     ngx_str_t                     scopes;
     ngx_str_t                     token_id;
+    ngx_str_t                     jti;
+    const tg_policy_t            *policy;
     time_t                        exp;
     time_t                        iat;        /* -1: absent */
     time_t                        retry;      /* banned: seconds left */
     ngx_http_tenant_guard_login_t *login;     /* an outcome to watch for */
     ngx_str_t                     login_ws;
     u_char                        ban_key[32];
-    u_char                        key[NGX_HTTP_TENANT_GUARD_TOKEN_KEY_LEN];
+    u_char                        key[32];    /* the token's SHA-256 */
 } ngx_http_tenant_guard_ctx_t;
 
 
@@ -174,13 +188,35 @@ ngx_int_t ngx_http_tenant_guard_zone_update(
     ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *key,
     size_t len, size_t size, ngx_http_tenant_guard_zone_update_pt handler,
     void *data);
+void ngx_http_tenant_guard_zone_flush(ngx_http_tenant_guard_zone_t *zone);
+void ngx_http_tenant_guard_zone_events(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t up);
+ngx_uint_t ngx_http_tenant_guard_zone_events_since(
+    ngx_http_tenant_guard_zone_t *zone, time_t stored);
 void ngx_http_tenant_guard_zone_remove(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len);
 ngx_int_t ngx_http_tenant_guard_zone_idle(ngx_http_tenant_guard_zone_t *zone,
     u_char *key, size_t len, time_t since, time_t max_idle, time_t expires,
     time_t *last);
 
+/* _store.c */
+char *ngx_http_tenant_guard_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_tenant_guard_store_init_process(ngx_cycle_t *cycle);
+void ngx_http_tenant_guard_store_exit_process(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_tenant_guard_store_fresh(ngx_http_request_t *r,
+    time_t stored);
+ngx_int_t ngx_http_tenant_guard_store_suspend(ngx_http_request_t *r);
+ngx_int_t ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx);
+ngx_int_t ngx_http_tenant_guard_store_opaque(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx);
+ngx_int_t ngx_http_tenant_guard_store_revoked(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *jti);
+
 /* _policy.c */
+const tg_policy_t *ngx_http_tenant_guard_policy_file_find(
+    ngx_http_request_t *r, ngx_str_t *ws);
 char *ngx_http_tenant_guard_policy_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_tenant_guard_support_subnets(ngx_conf_t *cf,
@@ -206,6 +242,10 @@ void ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_uint_t identifier);
 
 /* _token.c */
+ngx_int_t ngx_http_tenant_guard_token_record(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *json);
+void ngx_http_tenant_guard_token_keep(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx);
 json_t *ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx);
 ngx_int_t ngx_http_tenant_guard_token_check(ngx_http_request_t *r,

@@ -159,7 +159,20 @@ static const tg_policy_t *
 ngx_http_tenant_guard_policy_get(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx)
 {
-    ngx_str_t                          *ws;
+    if (ctx->policy != NULL) {
+        return ctx->policy;
+    }
+
+    return ngx_http_tenant_guard_policy_file_find(r,
+                                   &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE]);
+}
+
+
+/* the file's policy of a workspace; ws NULL: the default policy */
+
+const tg_policy_t *
+ngx_http_tenant_guard_policy_file_find(ngx_http_request_t *r, ngx_str_t *ws)
+{
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
@@ -168,7 +181,9 @@ ngx_http_tenant_guard_policy_get(ngx_http_request_t *r,
         return &ngx_http_tenant_guard_no_policy;
     }
 
-    ws = &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE];
+    if (ws == NULL) {
+        return &tmcf->policies->def;
+    }
 
     return tg_policy_set_find(tmcf->policies, (char *) ws->data, ws->len);
 }

@@ -17,6 +17,8 @@
 typedef struct {
     int64_t                       exp;
     int64_t                       iat;
+    int64_t                       stored;     /* when it was verified */
+    uint32_t                      fingerprint;
     uint32_t                      payload_len;
     uint16_t                      len[NGX_HTTP_TENANT_GUARD_NIDS + 2];
     u_char                        mfa;
@@ -41,18 +43,21 @@ static void ngx_http_tenant_guard_token_cleanup(void *data);
 static ngx_uint_t ngx_http_tenant_guard_token_mfa(
     ngx_http_tenant_guard_loc_conf_t *lcf, json_t *claims);
 static ngx_int_t ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
-    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_ctx_t *ctx);
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_ctx_t *ctx);
 static void ngx_http_tenant_guard_token_cache(
-    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_ctx_t *ctx);
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_ctx_t *ctx);
 static ngx_str_t *ngx_http_tenant_guard_token_strings(
     ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t i);
 static ngx_uint_t ngx_http_tenant_guard_path_canonical(ngx_http_request_t *r);
 
 
 /*
- * Returns NGX_OK with ctx->result set (TG_RESULT_ALLOW or a refusal), or
- * NGX_ERROR when the request cannot go on.  A token the zone has verified
- * under this configuration is taken from it: no signature, no JSON.
+ * Returns NGX_OK with ctx->result set (TG_RESULT_ALLOW or a refusal),
+ * NGX_AGAIN when Redis was asked and the request must wait, or NGX_ERROR.
+ * A token the zone has verified under this configuration is taken from
+ * it: no signature, no JSON, no Redis.
  */
 
 ngx_int_t
@@ -63,10 +68,15 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
     ngx_str_t                           token;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
+    if (ctx->token_done) {
+        return NGX_OK;
+    }
+
     rc = ngx_http_tenant_guard_token_bearer(r, &token);
 
     if (rc == NGX_DECLINED) {
         ctx->result = TG_RESULT_NO_TOKEN;
+        ctx->token_done = 1;
         return NGX_OK;
     }
 
@@ -74,6 +84,7 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
 
     if (rc == NGX_ERROR) {
         ctx->result = TG_RESULT_INVALID_TOKEN;
+        ctx->token_done = 1;
         ngx_str_set(&ctx->detail,
                     "the Authorization header is not a bearer token");
         return NGX_OK;
@@ -82,13 +93,15 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
     if (tmcf->zone && token.len <= lcf->max_token_size) {
-        rc = ngx_http_tenant_guard_token_cached(r, tmcf->zone, ctx);
+        rc = ngx_http_tenant_guard_token_cached(r, lcf, tmcf->zone, ctx);
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
         }
 
         if (rc == NGX_OK) {
+            ctx->token_done = 1;
+
             if (ctx->exp + lcf->leeway <= ngx_time()) {
                 ctx->result = TG_RESULT_INVALID_TOKEN;
                 ngx_str_set(&ctx->detail, "the token has expired");
@@ -104,16 +117,131 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
         }
     }
 
+    if (lcf->opaque && !tg_jwt_is_compact(token.data, token.len)) {
+        rc = ngx_http_tenant_guard_store_opaque(r, ctx);
+
+        if (rc == NGX_OK) {
+            ctx->token_done = 1;
+        }
+
+        return rc;
+    }
+
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "tenant_guard: verifying token signature");
 
     rc = ngx_http_tenant_guard_token_verify(r, lcf, ctx, &token);
 
-    if (rc == NGX_OK && ctx->result == TG_RESULT_ALLOW && tmcf->zone) {
-        ngx_http_tenant_guard_token_cache(tmcf->zone, ctx);
+    if (rc != NGX_OK || ctx->result != TG_RESULT_ALLOW) {
+        ctx->token_done = 1;
+        return rc;
     }
 
-    return rc;
+    rc = ngx_http_tenant_guard_store_revoked(r, ctx, &ctx->jti);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ctx->token_done = 1;
+
+    if (ctx->result == TG_RESULT_ALLOW) {
+        ngx_http_tenant_guard_token_keep(r, ctx);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * An opaque token's record from Redis: {"sub", "organization_id",
+ * "workspace_id", "integration_id", "scope", "amr", "iat", "exp", "jti"}.
+ * Sets ctx->result; NGX_ERROR only when out of memory.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_token_record(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *json)
+{
+    tg_jwt_t                           jwt;
+    ngx_pool_cleanup_t                *cln;
+    ngx_http_tenant_guard_loc_conf_t  *lcf;
+    char                               err[256];
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
+
+    if (tg_jwt_check_record(&lcf->jwt, json->data, json->len,
+                            (long long) ngx_time(), &jwt, err, sizeof(err))
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "tenant_guard: opaque token record refused: %s, "
+                      "token_id: %V", err, &ctx->token_id);
+
+        ctx->result = TG_RESULT_INVALID_TOKEN;
+        ngx_str_set(&ctx->detail, "the token is not valid");
+        return NGX_OK;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        json_decref(jwt.claims);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_tenant_guard_token_cleanup;
+    cln->data = jwt.claims;
+
+    ctx->claims = jwt.claims;
+    ctx->exp = (time_t) jwt.exp;
+    ctx->iat = (time_t) jwt.iat;
+
+    ctx->payload.data = ngx_pnalloc(r->pool, json->len);
+    if (ctx->payload.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->payload.len = tg_jwt_claims_dump(jwt.claims,
+                                          (char *) ctx->payload.data,
+                                          json->len);
+
+    if (ngx_http_tenant_guard_token_claims(r, lcf, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->result == TG_RESULT_ALLOW) {
+        ngx_http_tenant_guard_token_keep(r, ctx);
+    }
+
+    return NGX_OK;
+}
+
+
+/* a verified token goes to the zone, and its jti to the revocation index */
+
+void
+ngx_http_tenant_guard_token_keep(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx)
+{
+    ngx_http_tenant_guard_loc_conf_t   *lcf;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    if (tmcf->zone == NULL) {
+        return;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
+
+    ngx_http_tenant_guard_token_cache(lcf, tmcf->zone, ctx);
+
+    if (ctx->jti.len && tmcf->redis) {
+        (void) ngx_http_tenant_guard_zone_put(tmcf->zone,
+                                              NGX_HTTP_TENANT_GUARD_KIND_JTI,
+                                              ctx->jti.data, ctx->jti.len,
+                                              ctx->key, 32, ctx->exp);
+    }
 }
 
 
@@ -169,9 +297,16 @@ ngx_http_tenant_guard_token_verify(ngx_http_request_t *r,
 }
 
 
+/*
+ * A token verified under another configuration (keys, algorithms, claim
+ * names: the fingerprint) is a miss, and so is one older than a second
+ * while nothing tells this host of invalidations.
+ */
+
 static ngx_int_t
 ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
-    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_ctx_t *ctx)
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_ctx_t *ctx)
 {
     u_char                          *p, *last;
     size_t                           n;
@@ -181,10 +316,17 @@ ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
     u_char                           buf[NGX_HTTP_TENANT_GUARD_RECORD_MAX];
 
     if (ngx_http_tenant_guard_zone_get(zone, NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
-                                       ctx->key, sizeof(ctx->key), buf,
-                                       sizeof(buf), &n)
+                                       ctx->key, 32, buf, sizeof(buf), &n)
         != NGX_OK
         || n < sizeof(rec))
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(&rec, buf, sizeof(rec));
+
+    if (rec.fingerprint != lcf->fingerprint
+        || !ngx_http_tenant_guard_store_fresh(r, (time_t) rec.stored))
     {
         return NGX_DECLINED;
     }
@@ -195,7 +337,6 @@ ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
     }
 
     ngx_memcpy(p, buf, n);
-    ngx_memcpy(&rec, p, sizeof(rec));
 
     last = p + n;
     p += sizeof(rec);
@@ -230,8 +371,8 @@ ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
 
 
 static void
-ngx_http_tenant_guard_token_cache(ngx_http_tenant_guard_zone_t *zone,
-    ngx_http_tenant_guard_ctx_t *ctx)
+ngx_http_tenant_guard_token_cache(ngx_http_tenant_guard_loc_conf_t *lcf,
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_ctx_t *ctx)
 {
     u_char                          *p;
     size_t                           n;
@@ -244,6 +385,8 @@ ngx_http_tenant_guard_token_cache(ngx_http_tenant_guard_zone_t *zone,
 
     rec.exp = ctx->exp;
     rec.iat = ctx->iat;
+    rec.stored = ngx_time();
+    rec.fingerprint = lcf->fingerprint;
     rec.mfa = ctx->mfa;
     rec.payload_len = (uint32_t) ctx->payload.len;
 
@@ -280,8 +423,8 @@ ngx_http_tenant_guard_token_cache(ngx_http_tenant_guard_zone_t *zone,
 
     (void) ngx_http_tenant_guard_zone_put(zone,
                                           NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
-                                          ctx->key, sizeof(ctx->key), buf,
-                                          p - buf, ctx->exp);
+                                          ctx->key, 32, buf, p - buf,
+                                          ctx->exp);
 }
 
 
@@ -388,7 +531,6 @@ ngx_http_tenant_guard_token_id(ngx_http_request_t *r,
     u_char  *id;
 
     tg_jwt_sha256(token->data, token->len, ctx->key);
-    ngx_memcpy(ctx->key + 32, &lcf->fingerprint, sizeof(uint32_t));
 
     id = ngx_pnalloc(r->pool, NGX_HTTP_TENANT_GUARD_TOKEN_ID_LEN);
     if (id == NULL) {
@@ -455,6 +597,16 @@ ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
 
     rc = tg_jwt_claim_text(ctx->claims, "jti", jti, sizeof(jti), &value,
                            &len);
+
+    if (rc == 1 && len > 0 && len <= 256) {
+        ctx->jti.data = ngx_pnalloc(r->pool, len);
+        if (ctx->jti.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ctx->jti.data, value, len);
+        ctx->jti.len = len;
+    }
 
     if (rc == 1 && len > 0 && len <= 64) {
         for (i = 0; i < len; i++) {

@@ -620,3 +620,52 @@ ngx_http_tenant_guard_zone_update(ngx_http_tenant_guard_zone_t *zone,
 
     return rc;
 }
+
+
+void
+ngx_http_tenant_guard_zone_flush(ngx_http_tenant_guard_zone_t *zone)
+{
+    ngx_queue_t                   *q;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    while (!ngx_queue_empty(&zone->sh->queue)) {
+        q = ngx_queue_last(&zone->sh->queue);
+        tn = ngx_queue_data(q, ngx_http_tenant_guard_node_t, queue);
+        ngx_http_tenant_guard_zone_delete(zone, tn);
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+void
+ngx_http_tenant_guard_zone_events(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t up)
+{
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    zone->sh->events_up = up;
+    zone->sh->events_since = ngx_time();
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/* whether invalidations have been heard since that time */
+
+ngx_uint_t
+ngx_http_tenant_guard_zone_events_since(ngx_http_tenant_guard_zone_t *zone,
+    time_t stored)
+{
+    ngx_uint_t  ok;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    ok = zone->sh->events_up && stored >= zone->sh->events_since;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return ok;
+}

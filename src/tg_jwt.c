@@ -235,6 +235,36 @@ not_compact:
 }
 
 
+int
+tg_jwt_check_record(const tg_jwt_conf_t *conf, const unsigned char *data,
+    size_t len, long long now, tg_jwt_t *jwt, char *err, size_t err_len)
+{
+    tg_jwt_conf_t  c;
+    char           why[160];
+
+    memset(jwt, 0, sizeof(tg_jwt_t));
+
+    jwt->claims = tg_json_parse_object(data, len, TG_JWT_MAX_SIZE, why,
+                                       sizeof(why));
+    if (jwt->claims == NULL) {
+        snprintf(err, err_len, "the record: %s", why);
+        return -1;
+    }
+
+    c = *conf;
+    c.issuer.len = 0;
+    c.naudiences = 0;
+
+    if (tg_jwt_check_claims(&c, jwt, now, err, err_len) != 0) {
+        json_decref(jwt->claims);
+        jwt->claims = NULL;
+        return -1;
+    }
+
+    return 0;
+}
+
+
 static json_t *
 tg_jwt_decode_json(const unsigned char *part, size_t len, const char *what,
     char *err, size_t err_len)

@@ -80,6 +80,13 @@ const char *tg_jwt_alg_name(tg_alg_e alg);
 int tg_jwt_verify(const tg_jwt_conf_t *conf, const unsigned char *token,
     size_t len, long long now, tg_jwt_t *jwt, char *err, size_t err_len);
 
+/*
+ * An opaque token's record (a JSON object of claims kept by the control
+ * plane): the same claim checks as a JWT's but iss and aud, exp required.
+ */
+int tg_jwt_check_record(const tg_jwt_conf_t *conf, const unsigned char *data,
+    size_t len, long long now, tg_jwt_t *jwt, char *err, size_t err_len);
+
 /* 1 when the token has the JWS compact shape (two dots) */
 int tg_jwt_is_compact(const unsigned char *token, size_t len);
 

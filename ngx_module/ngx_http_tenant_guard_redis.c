@@ -1,0 +1,983 @@
+
+/*
+ * Copyright (C) tenant_guard authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+#include "ngx_http_tenant_guard_redis.h"
+
+
+/*
+ * The only file that sees hiredis.  Each worker keeps one command link,
+ * and worker 0 one subscriber on the events channel; both run hiredis's
+ * async API on nginx's event loop through the adapter below.  hiredis 0.14
+ * has no timeouts of its own: connects and commands are bounded by nginx
+ * timers, and a command that times out takes the link down, since a
+ * server that does not answer one command will not answer the next.
+ */
+
+
+#define NGX_HTTP_TENANT_GUARD_LINK_DOWN        0
+#define NGX_HTTP_TENANT_GUARD_LINK_CONNECTING  1
+#define NGX_HTTP_TENANT_GUARD_LINK_UP          2
+
+#define NGX_HTTP_TENANT_GUARD_BACKOFF_MIN      50
+#define NGX_HTTP_TENANT_GUARD_BACKOFF_MAX      500
+
+
+typedef struct {
+    redisAsyncContext                *ac;
+    ngx_connection_t                 *conn;
+    ngx_event_t                       timer;     /* connect, then retry */
+    ngx_msec_t                        backoff;
+    ngx_uint_t                        state;
+    ngx_uint_t                        subscriber;
+    ngx_uint_t                        reported;  /* the last state logged */
+    const char                       *name;
+} ngx_http_tenant_guard_link_t;
+
+
+typedef struct {
+    ngx_http_request_t               *r;         /* NULL once detached */
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_tenant_guard_redis_pt    handler;
+    void                             *data;
+    ngx_event_t                       timer;
+    ngx_http_tenant_guard_link_t     *link;
+} ngx_http_tenant_guard_waiter_t;
+
+
+static void ngx_http_tenant_guard_link_connect(
+    ngx_http_tenant_guard_link_t *link);
+static void ngx_http_tenant_guard_link_timer(ngx_event_t *ev);
+static void ngx_http_tenant_guard_link_down(ngx_http_tenant_guard_link_t *link,
+    const char *why);
+static void ngx_http_tenant_guard_link_retry(
+    ngx_http_tenant_guard_link_t *link);
+static void ngx_http_tenant_guard_link_report(
+    ngx_http_tenant_guard_link_t *link, ngx_uint_t up, const char *why);
+static void ngx_http_tenant_guard_link_auth(
+    ngx_http_tenant_guard_link_t *link);
+static void ngx_http_tenant_guard_on_connect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_tenant_guard_on_disconnect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_tenant_guard_on_auth(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_http_tenant_guard_on_ready(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_http_tenant_guard_on_message(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_http_tenant_guard_on_reply(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_http_tenant_guard_waiter_timeout(ngx_event_t *ev);
+static void ngx_http_tenant_guard_waiter_detach(void *data);
+static ngx_int_t ngx_http_tenant_guard_reply_copy(ngx_pool_t *pool,
+    redisReply *from, ngx_http_tenant_guard_reply_t *to);
+
+static void ngx_http_tenant_guard_ev_add_read(void *privdata);
+static void ngx_http_tenant_guard_ev_del_read(void *privdata);
+static void ngx_http_tenant_guard_ev_add_write(void *privdata);
+static void ngx_http_tenant_guard_ev_del_write(void *privdata);
+static void ngx_http_tenant_guard_ev_cleanup(void *privdata);
+static void ngx_http_tenant_guard_ev_read(ngx_event_t *ev);
+static void ngx_http_tenant_guard_ev_write(ngx_event_t *ev);
+
+
+static ngx_http_tenant_guard_redis_conf_t  *ngx_http_tenant_guard_rcf;
+static ngx_http_tenant_guard_event_pt       ngx_http_tenant_guard_event;
+static ngx_http_tenant_guard_events_state_pt
+                                            ngx_http_tenant_guard_events_state;
+static ngx_http_tenant_guard_link_t         ngx_http_tenant_guard_cmd;
+static ngx_http_tenant_guard_link_t         ngx_http_tenant_guard_sub;
+static ngx_log_t                           *ngx_http_tenant_guard_log;
+static ngx_uint_t                           ngx_http_tenant_guard_exiting;
+
+
+/*
+ * tenant_guard_redis HOST:PORT|unix:PATH [db=N] [user=U] [password=P]
+ *     [prefix=P] [timeout=T]
+ */
+
+char *
+ngx_http_tenant_guard_redis_parse(ngx_conf_t *cf,
+    ngx_http_tenant_guard_redis_conf_t *rcf)
+{
+    u_char      *colon;
+    ngx_int_t    n;
+    ngx_str_t   *value, s;
+    ngx_uint_t   i;
+
+    value = cf->args->elts;
+
+    ngx_str_set(&rcf->prefix, "tg:");
+    rcf->timeout = 200;
+
+    if (value[1].len > 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+        rcf->path.data = value[1].data + 5;
+        rcf->path.len = value[1].len - 5;
+
+    } else {
+        colon = ngx_strlchr(value[1].data, value[1].data + value[1].len, ':');
+
+        if (colon == NULL) {
+            n = 6379;
+            rcf->host = value[1];
+
+        } else {
+            n = ngx_atoi(colon + 1, value[1].data + value[1].len - colon - 1);
+            rcf->host.data = value[1].data;
+            rcf->host.len = colon - value[1].data;
+            *colon = '\0';
+        }
+
+        if (rcf->host.len == 0 || n < 1 || n > 65535) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid Redis address \"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        rcf->port = (in_port_t) n;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            rcf->db = ngx_atoi(value[i].data + 3, value[i].len - 3);
+
+            if (rcf->db == NGX_ERROR) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "user=", 5) == 0) {
+            rcf->user.data = value[i].data + 5;
+            rcf->user.len = value[i].len - 5;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
+            rcf->password.data = value[i].data + 9;
+            rcf->password.len = value[i].len - 9;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
+            rcf->prefix.data = value[i].data + 7;
+            rcf->prefix.len = value[i].len - 7;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            rcf->timeout = ngx_parse_time(&s, 0);
+
+            if (rcf->timeout == (ngx_msec_t) NGX_ERROR || rcf->timeout == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (rcf->user.len && rcf->password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"user=\" needs \"password=\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    /* the parameter may hold a password: only its name is repeated */
+
+    colon = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%*s\"",
+                       colon ? (size_t) (colon - value[i].data + 1)
+                             : value[i].len,
+                       value[i].data);
+    return NGX_CONF_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_tenant_guard_redis_init_process(ngx_cycle_t *cycle,
+    ngx_http_tenant_guard_redis_conf_t *rcf,
+    ngx_http_tenant_guard_event_pt event,
+    ngx_http_tenant_guard_events_state_pt state)
+{
+    ngx_http_tenant_guard_rcf = rcf;
+    ngx_http_tenant_guard_event = event;
+    ngx_http_tenant_guard_events_state = state;
+    ngx_http_tenant_guard_log = cycle->log;
+    ngx_http_tenant_guard_exiting = 0;
+
+    ngx_http_tenant_guard_cmd.name = "redis";
+    ngx_http_tenant_guard_cmd.timer.handler = ngx_http_tenant_guard_link_timer;
+    ngx_http_tenant_guard_cmd.timer.data = &ngx_http_tenant_guard_cmd;
+    ngx_http_tenant_guard_cmd.timer.log = cycle->log;
+    ngx_http_tenant_guard_cmd.timer.cancelable = 1;
+    ngx_http_tenant_guard_cmd.reported = NGX_HTTP_TENANT_GUARD_LINK_UP;
+
+    ngx_http_tenant_guard_link_connect(&ngx_http_tenant_guard_cmd);
+
+    /* one subscriber per host is enough: the zone is the host's */
+
+    if (ngx_worker == 0) {
+        ngx_http_tenant_guard_sub.name = "redis events";
+        ngx_http_tenant_guard_sub.subscriber = 1;
+        ngx_http_tenant_guard_sub.timer.handler =
+                                             ngx_http_tenant_guard_link_timer;
+        ngx_http_tenant_guard_sub.timer.data = &ngx_http_tenant_guard_sub;
+        ngx_http_tenant_guard_sub.timer.log = cycle->log;
+        ngx_http_tenant_guard_sub.timer.cancelable = 1;
+        ngx_http_tenant_guard_sub.reported = NGX_HTTP_TENANT_GUARD_LINK_UP;
+
+        ngx_http_tenant_guard_link_connect(&ngx_http_tenant_guard_sub);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_tenant_guard_redis_exit_process(void)
+{
+    ngx_http_tenant_guard_link_t  *links[2];
+    ngx_uint_t                     i;
+
+    ngx_http_tenant_guard_exiting = 1;
+
+    links[0] = &ngx_http_tenant_guard_cmd;
+    links[1] = &ngx_http_tenant_guard_sub;
+
+    for (i = 0; i < 2; i++) {
+        if (links[i]->timer.timer_set) {
+            ngx_del_timer(&links[i]->timer);
+        }
+
+        if (links[i]->ac) {
+            redisAsyncFree(links[i]->ac);
+            links[i]->ac = NULL;
+        }
+    }
+}
+
+
+ngx_uint_t
+ngx_http_tenant_guard_redis_up(void)
+{
+    return ngx_http_tenant_guard_cmd.state == NGX_HTTP_TENANT_GUARD_LINK_UP;
+}
+
+
+static void
+ngx_http_tenant_guard_link_connect(ngx_http_tenant_guard_link_t *link)
+{
+    ngx_connection_t                    *c;
+    redisAsyncContext                   *ac;
+    ngx_http_tenant_guard_redis_conf_t  *rcf;
+
+    rcf = ngx_http_tenant_guard_rcf;
+
+    if (rcf->path.len) {
+        ac = redisAsyncConnectUnix((char *) rcf->path.data);
+
+    } else {
+        ac = redisAsyncConnect((char *) rcf->host.data, rcf->port);
+    }
+
+    if (ac == NULL) {
+        ngx_http_tenant_guard_link_report(link, 0, "out of memory");
+        ngx_http_tenant_guard_link_retry(link);
+        return;
+    }
+
+    if (ac->err) {
+        ngx_http_tenant_guard_link_report(link, 0, ac->errstr);
+        redisAsyncFree(ac);
+        ngx_http_tenant_guard_link_retry(link);
+        return;
+    }
+
+    c = ngx_get_connection(ac->c.fd, ngx_http_tenant_guard_log);
+    if (c == NULL) {
+        redisAsyncFree(ac);
+        ngx_http_tenant_guard_link_retry(link);
+        return;
+    }
+
+    c->data = link;
+    c->read->handler = ngx_http_tenant_guard_ev_read;
+    c->write->handler = ngx_http_tenant_guard_ev_write;
+    c->read->log = ngx_http_tenant_guard_log;
+    c->write->log = ngx_http_tenant_guard_log;
+
+    link->ac = ac;
+    link->conn = c;
+    link->state = NGX_HTTP_TENANT_GUARD_LINK_CONNECTING;
+
+    ac->data = link;
+    ac->ev.data = link;
+    ac->ev.addRead = ngx_http_tenant_guard_ev_add_read;
+    ac->ev.delRead = ngx_http_tenant_guard_ev_del_read;
+    ac->ev.addWrite = ngx_http_tenant_guard_ev_add_write;
+    ac->ev.delWrite = ngx_http_tenant_guard_ev_del_write;
+    ac->ev.cleanup = ngx_http_tenant_guard_ev_cleanup;
+
+    redisAsyncSetConnectCallback(ac, ngx_http_tenant_guard_on_connect);
+    redisAsyncSetDisconnectCallback(ac, ngx_http_tenant_guard_on_disconnect);
+
+    /* the timer bounds the connect, AUTH and SELECT together */
+
+    ngx_add_timer(&link->timer, ngx_http_tenant_guard_rcf->timeout);
+
+    ngx_http_tenant_guard_link_auth(link);
+}
+
+
+static void
+ngx_http_tenant_guard_link_auth(ngx_http_tenant_guard_link_t *link)
+{
+    int                                  argc;
+    char                                 db[NGX_INT_T_LEN];
+    const char                          *argv[3];
+    size_t                               len[3];
+    ngx_http_tenant_guard_redis_conf_t  *rcf;
+
+    rcf = ngx_http_tenant_guard_rcf;
+
+    if (rcf->password.len) {
+        argc = 0;
+        argv[argc] = "AUTH";
+        len[argc++] = 4;
+
+        if (rcf->user.len) {
+            argv[argc] = (char *) rcf->user.data;
+            len[argc++] = rcf->user.len;
+        }
+
+        argv[argc] = (char *) rcf->password.data;
+        len[argc++] = rcf->password.len;
+
+        redisAsyncCommandArgv(link->ac, ngx_http_tenant_guard_on_auth, link,
+                              argc, argv, len);
+    }
+
+    if (link->subscriber) {
+        argv[0] = "SUBSCRIBE";
+        len[0] = 9;
+        argv[1] = (char *) ngx_pnalloc(ngx_cycle->pool,
+                                       rcf->prefix.len + sizeof("events"));
+        if (argv[1] == NULL) {
+            return;
+        }
+
+        len[1] = ngx_sprintf((u_char *) argv[1], "%Vevents", &rcf->prefix)
+                 - (u_char *) argv[1];
+
+        redisAsyncCommandArgv(link->ac, ngx_http_tenant_guard_on_message,
+                              link, 2, argv, len);
+        return;
+    }
+
+    if (rcf->db) {
+        argv[0] = "SELECT";
+        len[0] = 6;
+        argv[1] = db;
+        len[1] = ngx_sprintf((u_char *) db, "%i", rcf->db) - (u_char *) db;
+
+        redisAsyncCommandArgv(link->ac, ngx_http_tenant_guard_on_auth, link,
+                              2, argv, len);
+    }
+
+    argv[0] = "PING";
+    len[0] = 4;
+
+    redisAsyncCommandArgv(link->ac, ngx_http_tenant_guard_on_ready, link,
+                          1, argv, len);
+}
+
+
+static void
+ngx_http_tenant_guard_on_connect(const redisAsyncContext *ac, int status)
+{
+    ngx_http_tenant_guard_link_t  *link = ac->data;
+
+    if (status != REDIS_OK) {
+
+        /* hiredis frees the context after this callback */
+
+        link->ac = NULL;
+        link->state = NGX_HTTP_TENANT_GUARD_LINK_DOWN;
+
+        if (link->timer.timer_set) {
+            ngx_del_timer(&link->timer);
+        }
+
+        ngx_http_tenant_guard_link_report(link, 0, ac->errstr);
+        ngx_http_tenant_guard_link_retry(link);
+    }
+}
+
+
+static void
+ngx_http_tenant_guard_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    ngx_http_tenant_guard_link_t  *link = ac->data;
+
+    link->ac = NULL;
+    link->state = NGX_HTTP_TENANT_GUARD_LINK_DOWN;
+
+    if (link->timer.timer_set) {
+        ngx_del_timer(&link->timer);
+    }
+
+    if (ngx_http_tenant_guard_exiting) {
+        return;
+    }
+
+    ngx_http_tenant_guard_link_report(link, 0,
+                                      status == REDIS_OK ? "closed"
+                                                         : ac->errstr);
+    ngx_http_tenant_guard_link_retry(link);
+}
+
+
+static void
+ngx_http_tenant_guard_on_auth(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redisReply                    *reply = r;
+    ngx_http_tenant_guard_link_t  *link = privdata;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ERROR) {
+        return;
+    }
+
+    /* a wrong password is an operator's problem: said once, retried */
+
+    ngx_http_tenant_guard_link_report(link, 0, reply->str);
+    link->reported = NGX_HTTP_TENANT_GUARD_LINK_DOWN;
+
+    redisAsyncDisconnect(ac);
+}
+
+
+static void
+ngx_http_tenant_guard_on_ready(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    redisReply                    *reply = r;
+    ngx_http_tenant_guard_link_t  *link = privdata;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        return;
+    }
+
+    if (link->timer.timer_set) {
+        ngx_del_timer(&link->timer);
+    }
+
+    link->state = NGX_HTTP_TENANT_GUARD_LINK_UP;
+    link->backoff = 0;
+
+    ngx_http_tenant_guard_link_report(link, 1, NULL);
+}
+
+
+static void
+ngx_http_tenant_guard_on_message(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    redisReply                    *reply = r;
+    ngx_str_t                      key;
+    ngx_http_tenant_guard_link_t  *link = privdata;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 3
+        || reply->element[0]->type != REDIS_REPLY_STRING)
+    {
+        if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+            ngx_http_tenant_guard_link_report(link, 0, reply->str);
+            link->reported = NGX_HTTP_TENANT_GUARD_LINK_DOWN;
+            redisAsyncDisconnect(ac);
+        }
+
+        return;
+    }
+
+    if (ngx_strcmp(reply->element[0]->str, "subscribe") == 0) {
+        if (link->timer.timer_set) {
+            ngx_del_timer(&link->timer);
+        }
+
+        link->state = NGX_HTTP_TENANT_GUARD_LINK_UP;
+        link->backoff = 0;
+
+        ngx_http_tenant_guard_link_report(link, 1, NULL);
+
+        /* what changed while the link was down is not known: drop all */
+
+        ngx_str_set(&key, "*");
+        ngx_http_tenant_guard_event(&key);
+        ngx_http_tenant_guard_events_state(1);
+        return;
+    }
+
+    if (ngx_strcmp(reply->element[0]->str, "message") != 0
+        || reply->element[2]->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    key.data = (u_char *) reply->element[2]->str;
+    key.len = reply->element[2]->len;
+
+    ngx_http_tenant_guard_event(&key);
+}
+
+
+/* the connect timer, then the retry timer */
+
+static void
+ngx_http_tenant_guard_link_timer(ngx_event_t *ev)
+{
+    ngx_http_tenant_guard_link_t  *link = ev->data;
+
+    if (ngx_http_tenant_guard_exiting) {
+        return;
+    }
+
+    if (link->ac != NULL) {
+        ngx_http_tenant_guard_link_down(link, "timed out");
+        return;
+    }
+
+    ngx_http_tenant_guard_link_connect(link);
+}
+
+
+/* drops the link from outside hiredis's callbacks: a timer */
+
+static void
+ngx_http_tenant_guard_link_down(ngx_http_tenant_guard_link_t *link,
+    const char *why)
+{
+    redisAsyncContext  *ac;
+
+    ac = link->ac;
+    link->ac = NULL;
+    link->state = NGX_HTTP_TENANT_GUARD_LINK_DOWN;
+
+    ngx_http_tenant_guard_link_report(link, 0, why);
+
+    if (ac != NULL) {
+        ac->onDisconnect = NULL;
+        redisAsyncFree(ac);
+    }
+
+    ngx_http_tenant_guard_link_retry(link);
+}
+
+
+static void
+ngx_http_tenant_guard_link_retry(ngx_http_tenant_guard_link_t *link)
+{
+    if (ngx_http_tenant_guard_exiting) {
+        return;
+    }
+
+    if (link->subscriber) {
+        ngx_http_tenant_guard_events_state(0);
+    }
+
+    link->backoff = link->backoff ? ngx_min(link->backoff * 2,
+                                            NGX_HTTP_TENANT_GUARD_BACKOFF_MAX)
+                                  : NGX_HTTP_TENANT_GUARD_BACKOFF_MIN;
+
+    if (link->timer.timer_set) {
+        ngx_del_timer(&link->timer);
+    }
+
+    ngx_add_timer(&link->timer, link->backoff);
+}
+
+
+/* an operator problem is logged once per change, not per request */
+
+static void
+ngx_http_tenant_guard_link_report(ngx_http_tenant_guard_link_t *link,
+    ngx_uint_t up, const char *why)
+{
+    ngx_uint_t  state;
+
+    state = up ? NGX_HTTP_TENANT_GUARD_LINK_UP
+               : NGX_HTTP_TENANT_GUARD_LINK_DOWN;
+
+    if (link->reported == state) {
+        return;
+    }
+
+    link->reported = state;
+
+    if (up) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_http_tenant_guard_log, 0,
+                      "tenant_guard: %s link is up", link->name);
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, ngx_http_tenant_guard_log, 0,
+                      "tenant_guard: %s link is down: %s", link->name,
+                      why ? why : "unknown error");
+    }
+}
+
+
+ngx_int_t
+ngx_http_tenant_guard_redis_call(ngx_http_request_t *r,
+    ngx_http_tenant_guard_redis_pt handler, void *data, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    ngx_http_tenant_guard_link_t    *link;
+    ngx_http_tenant_guard_waiter_t  *w;
+
+    link = &ngx_http_tenant_guard_cmd;
+
+    if (link->state != NGX_HTTP_TENANT_GUARD_LINK_UP || link->ac == NULL) {
+        return NGX_ERROR;
+    }
+
+    w = ngx_calloc(sizeof(ngx_http_tenant_guard_waiter_t), r->connection->log);
+    if (w == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (w->cln == NULL) {
+        ngx_free(w);
+        return NGX_ERROR;
+    }
+
+    if (redisAsyncCommandArgv(link->ac, ngx_http_tenant_guard_on_reply, w,
+                              argc, argv, argvlen)
+        != REDIS_OK)
+    {
+        ngx_free(w);
+        return NGX_ERROR;
+    }
+
+    w->r = r;
+    w->handler = handler;
+    w->data = data;
+    w->link = link;
+
+    w->cln->handler = ngx_http_tenant_guard_waiter_detach;
+    w->cln->data = w;
+
+    w->timer.handler = ngx_http_tenant_guard_waiter_timeout;
+    w->timer.data = w;
+    w->timer.log = r->connection->log;
+
+    ngx_add_timer(&w->timer, ngx_http_tenant_guard_rcf->timeout);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_tenant_guard_redis_send(int argc, const char **argv,
+    const size_t *argvlen)
+{
+    ngx_http_tenant_guard_link_t  *link;
+
+    link = &ngx_http_tenant_guard_cmd;
+
+    if (link->state != NGX_HTTP_TENANT_GUARD_LINK_UP || link->ac == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (redisAsyncCommandArgv(link->ac, NULL, NULL, argc, argv, argvlen)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* hiredis calls this once per command: with the reply, or NULL on a drop */
+
+static void
+ngx_http_tenant_guard_on_reply(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    redisReply                      *reply = r;
+    ngx_http_request_t              *req;
+    ngx_http_tenant_guard_reply_t   *copy;
+    ngx_http_tenant_guard_waiter_t  *w = privdata;
+
+    if (w->timer.timer_set) {
+        ngx_del_timer(&w->timer);
+    }
+
+    req = w->r;
+
+    if (req != NULL) {
+        w->cln->handler = NULL;
+        copy = NULL;
+
+        if (reply != NULL) {
+            copy = ngx_palloc(req->pool,
+                              sizeof(ngx_http_tenant_guard_reply_t));
+
+            if (copy != NULL
+                && ngx_http_tenant_guard_reply_copy(req->pool, reply, copy)
+                   != NGX_OK)
+            {
+                copy = NULL;
+            }
+        }
+
+        w->handler(req, w->data, copy);
+    }
+
+    ngx_free(w);
+}
+
+
+static void
+ngx_http_tenant_guard_waiter_timeout(ngx_event_t *ev)
+{
+    ngx_http_request_t              *r;
+    ngx_http_tenant_guard_waiter_t  *w = ev->data;
+
+    r = w->r;
+
+    if (r != NULL) {
+        w->r = NULL;
+        w->cln->handler = NULL;
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "tenant_guard: redis did not answer in time");
+
+        w->handler(r, w->data, NULL);
+    }
+
+    /* frees w, through the reply callback */
+
+    if (w->link->ac != NULL) {
+        ngx_http_tenant_guard_link_down(w->link, "a command timed out");
+    }
+}
+
+
+static void
+ngx_http_tenant_guard_waiter_detach(void *data)
+{
+    ngx_http_tenant_guard_waiter_t  *w = data;
+
+    w->r = NULL;
+
+    if (w->timer.timer_set) {
+        ngx_del_timer(&w->timer);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_reply_copy(ngx_pool_t *pool, redisReply *from,
+    ngx_http_tenant_guard_reply_t *to)
+{
+    size_t  i;
+
+    ngx_memzero(to, sizeof(ngx_http_tenant_guard_reply_t));
+
+    switch (from->type) {
+
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+    case REDIS_REPLY_ERROR:
+        to->type = (from->type == REDIS_REPLY_ERROR)
+                   ? NGX_HTTP_TENANT_GUARD_REPLY_ERROR
+                   : NGX_HTTP_TENANT_GUARD_REPLY_STRING;
+
+        to->str.len = from->len;
+        to->str.data = ngx_pnalloc(pool, from->len + 1);
+        if (to->str.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(to->str.data, from->str, from->len);
+        to->str.data[from->len] = '\0';
+        return NGX_OK;
+
+    case REDIS_REPLY_INTEGER:
+        to->type = NGX_HTTP_TENANT_GUARD_REPLY_INTEGER;
+        to->integer = from->integer;
+        return NGX_OK;
+
+    case REDIS_REPLY_ARRAY:
+        to->type = NGX_HTTP_TENANT_GUARD_REPLY_ARRAY;
+        to->n = from->elements;
+
+        if (to->n == 0) {
+            return NGX_OK;
+        }
+
+        to->element = ngx_palloc(pool, to->n
+                                 * sizeof(ngx_http_tenant_guard_reply_t));
+        if (to->element == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < to->n; i++) {
+            if (ngx_http_tenant_guard_reply_copy(pool, from->element[i],
+                                                 &to->element[i])
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        return NGX_OK;
+
+    default:
+        to->type = NGX_HTTP_TENANT_GUARD_REPLY_NIL;
+        return NGX_OK;
+    }
+}
+
+
+/*
+ * The adapter: hiredis asks for read and write interest, nginx's events
+ * call hiredis back.  Level-triggered, because hiredis reads once per call.
+ */
+
+static void
+ngx_http_tenant_guard_ev_add_read(void *privdata)
+{
+    ngx_http_tenant_guard_link_t *link = privdata;
+
+    if (!link->conn->read->active) {
+        (void) ngx_add_event(link->conn->read, NGX_READ_EVENT,
+                             NGX_LEVEL_EVENT);
+    }
+}
+
+
+static void
+ngx_http_tenant_guard_ev_del_read(void *privdata)
+{
+    ngx_http_tenant_guard_link_t *link = privdata;
+
+    if (link->conn->read->active) {
+        (void) ngx_del_event(link->conn->read, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_tenant_guard_ev_add_write(void *privdata)
+{
+    ngx_http_tenant_guard_link_t *link = privdata;
+
+    if (!link->conn->write->active) {
+        (void) ngx_add_event(link->conn->write, NGX_WRITE_EVENT,
+                             NGX_LEVEL_EVENT);
+    }
+}
+
+
+static void
+ngx_http_tenant_guard_ev_del_write(void *privdata)
+{
+    ngx_http_tenant_guard_link_t *link = privdata;
+
+    if (link->conn->write->active) {
+        (void) ngx_del_event(link->conn->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_tenant_guard_ev_cleanup(void *privdata)
+{
+    ngx_connection_t              *c;
+    ngx_http_tenant_guard_link_t  *link = privdata;
+
+    c = link->conn;
+
+    if (c == NULL) {
+        return;
+    }
+
+    link->conn = NULL;
+
+    if (c->read->active) {
+        (void) ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->write->active) {
+        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    /* hiredis closes the socket itself */
+
+    c->fd = (ngx_socket_t) -1;
+    ngx_free_connection(c);
+}
+
+
+static void
+ngx_http_tenant_guard_ev_read(ngx_event_t *ev)
+{
+    ngx_connection_t              *c = ev->data;
+    ngx_http_tenant_guard_link_t  *link = c->data;
+
+    if (link->ac != NULL) {
+        redisAsyncHandleRead(link->ac);
+    }
+}
+
+
+static void
+ngx_http_tenant_guard_ev_write(ngx_event_t *ev)
+{
+    ngx_connection_t              *c = ev->data;
+    ngx_http_tenant_guard_link_t  *link = c->data;
+
+    if (link->ac != NULL) {
+        redisAsyncHandleWrite(link->ac);
+    }
+}
