@@ -161,7 +161,11 @@ ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
     }
 
     if (ctx->result == TG_RESULT_ALLOW) {
-        ctx->result = ngx_http_tenant_guard_policy_idle(r, lcf, ctx);
+        rc = ngx_http_tenant_guard_policy_idle(r, lcf, ctx);
+
+        if (rc == NGX_AGAIN) {
+            return ngx_http_tenant_guard_store_suspend(r);
+        }
     }
 
     if (ctx->result != TG_RESULT_ALLOW) {

@@ -152,6 +152,7 @@ typedef struct {
     unsigned                      started:1;
     unsigned                      token_done:1;
     unsigned                      waiting:1;
+    unsigned                      idle_done:1;
 
     ngx_str_t                     detail;     /* why it was refused */
     json_t                       *claims;     /* parsed only when needed */
@@ -197,7 +198,9 @@ void ngx_http_tenant_guard_zone_remove(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len);
 ngx_int_t ngx_http_tenant_guard_zone_idle(ngx_http_tenant_guard_zone_t *zone,
     u_char *key, size_t len, time_t since, time_t max_idle, time_t expires,
-    time_t *last);
+    time_t *last, ngx_uint_t *write);
+void ngx_http_tenant_guard_zone_idle_seen(ngx_http_tenant_guard_zone_t *zone,
+    u_char *key, size_t len, time_t seen, time_t expires);
 
 /* _store.c */
 char *ngx_http_tenant_guard_redis(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -213,6 +216,10 @@ ngx_int_t ngx_http_tenant_guard_store_opaque(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx);
 ngx_int_t ngx_http_tenant_guard_store_revoked(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *jti);
+void ngx_http_tenant_guard_store_seen_write(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, time_t max_idle);
+ngx_int_t ngx_http_tenant_guard_store_seen_read(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, time_t max_idle);
 
 /* _policy.c */
 const tg_policy_t *ngx_http_tenant_guard_policy_file_find(
@@ -223,7 +230,7 @@ char *ngx_http_tenant_guard_support_subnets(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 tg_result_e ngx_http_tenant_guard_policy_check(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
-tg_result_e ngx_http_tenant_guard_policy_idle(ngx_http_request_t *r,
+ngx_int_t ngx_http_tenant_guard_policy_idle(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 
 /* _login.c */

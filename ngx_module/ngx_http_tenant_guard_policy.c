@@ -262,21 +262,30 @@ ngx_http_tenant_guard_policy_check(ngx_http_request_t *r,
 
 /*
  * Idle sign-out, last of all checks so that a refused request does not
- * count as use.  A token first seen here counts from its iat.
+ * count as use.  A token first seen here counts from its iat.  With Redis,
+ * the last use is written behind at most once a second, and only a refusal
+ * first asks Redis, since another host may have seen the token since.
+ * NGX_OK with ctx->result set, or NGX_AGAIN while Redis is asked.
  */
 
-tg_result_e
+ngx_int_t
 ngx_http_tenant_guard_policy_idle(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
     time_t                              since, last;
+    ngx_int_t                           rc;
+    ngx_uint_t                          write;
     const tg_policy_t                  *policy;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    if (ctx->idle_done) {
+        return NGX_OK;
+    }
 
     policy = ngx_http_tenant_guard_policy_get(r, ctx);
 
     if (policy->max_idle == 0) {
-        return TG_RESULT_ALLOW;
+        return NGX_OK;
     }
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
@@ -285,12 +294,26 @@ ngx_http_tenant_guard_policy_idle(ngx_http_request_t *r,
 
     if (ngx_http_tenant_guard_zone_idle(tmcf->zone, ctx->key, 32, since,
                                         (time_t) policy->max_idle,
-                                        ctx->exp + lcf->leeway, &last)
-        != NGX_OK)
+                                        ctx->exp + lcf->leeway, &last, &write)
+        == NGX_OK)
     {
-        ctx->retry = last;
-        return TG_RESULT_SESSION_IDLE;
+        if (write && tmcf->redis) {
+            ngx_http_tenant_guard_store_seen_write(r, ctx,
+                                                   (time_t) policy->max_idle);
+        }
+
+        return NGX_OK;
     }
 
-    return TG_RESULT_ALLOW;
+    if (tmcf->redis) {
+        rc = ngx_http_tenant_guard_store_seen_read(r, ctx,
+                                                   (time_t) policy->max_idle);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    ctx->result = TG_RESULT_SESSION_IDLE;
+
+    return NGX_OK;
 }

@@ -51,6 +51,10 @@ static ngx_int_t ngx_http_tenant_guard_store_unavailable(
     ngx_http_request_t *r, ngx_http_tenant_guard_ctx_t *ctx);
 
 
+static void ngx_http_tenant_guard_store_seen_reply(ngx_http_request_t *r,
+    void *data, ngx_http_tenant_guard_reply_t *reply);
+
+
 static ngx_cycle_t  *ngx_http_tenant_guard_cycle;
 
 
@@ -669,6 +673,116 @@ ngx_http_tenant_guard_store_revoked_reply(ngx_http_request_t *r,
 
     } else {
         ngx_http_tenant_guard_token_keep(r, ctx);
+    }
+
+    ngx_http_tenant_guard_store_resume(r);
+}
+
+
+/* the last use, for the other hosts: nobody waits for it */
+
+void
+ngx_http_tenant_guard_store_seen_write(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, time_t max_idle)
+{
+    ngx_str_t    key;
+    const char  *argv[5];
+    size_t       len[5];
+    u_char       hex[64], now[NGX_TIME_T_LEN], ttl[NGX_TIME_T_LEN];
+
+    ngx_hex_dump(hex, ctx->key, 32);
+
+    if (ngx_http_tenant_guard_store_key(r, &key, "seen:", hex, 64) != NGX_OK)
+    {
+        return;
+    }
+
+    argv[0] = "SET";
+    len[0] = 3;
+    argv[1] = (char *) key.data;
+    len[1] = key.len;
+    argv[2] = (char *) now;
+    len[2] = ngx_sprintf(now, "%T", ngx_time()) - now;
+    argv[3] = "EX";
+    len[3] = 2;
+    argv[4] = (char *) ttl;
+    len[4] = ngx_sprintf(ttl, "%T", max_idle + 1) - ttl;
+
+    (void) ngx_http_tenant_guard_redis_send(5, argv, len);
+}
+
+
+/*
+ * Idle here: did another host see the token since?  NGX_AGAIN: asked;
+ * NGX_DECLINED: Redis cannot say, the zone's verdict stands.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_store_seen_read(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, time_t max_idle)
+{
+    ngx_str_t    key;
+    const char  *argv[2];
+    size_t       len[2];
+    u_char       hex[64];
+
+    ngx_hex_dump(hex, ctx->key, 32);
+
+    if (ngx_http_tenant_guard_store_key(r, &key, "seen:", hex, 64) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    argv[0] = "GET";
+    len[0] = 3;
+    argv[1] = (char *) key.data;
+    len[1] = key.len;
+
+    ctx->retry = max_idle;
+
+    if (ngx_http_tenant_guard_redis_call(r,
+                                         ngx_http_tenant_guard_store_seen_reply,
+                                         ctx, 2, argv, len)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    ctx->waiting = 1;
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_tenant_guard_store_seen_reply(ngx_http_request_t *r, void *data,
+    ngx_http_tenant_guard_reply_t *reply)
+{
+    ngx_http_tenant_guard_ctx_t *ctx = data;
+
+    time_t                              seen, max_idle;
+    ngx_http_tenant_guard_loc_conf_t   *lcf;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    ctx->waiting = 0;
+    ctx->idle_done = 1;
+
+    max_idle = ctx->retry;
+    ctx->retry = 0;
+
+    seen = (reply != NULL && reply->type == NGX_HTTP_TENANT_GUARD_REPLY_STRING)
+           ? ngx_atotm(reply->str.data, reply->str.len) : NGX_ERROR;
+
+    if (seen == NGX_ERROR || ngx_time() - seen > max_idle) {
+        ctx->result = TG_RESULT_SESSION_IDLE;
+
+    } else {
+        tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+        lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
+
+        ngx_http_tenant_guard_zone_idle_seen(tmcf->zone, ctx->key, 32,
+                                             ngx_time(),
+                                             ctx->exp + lcf->leeway);
     }
 
     ngx_http_tenant_guard_store_resume(r);

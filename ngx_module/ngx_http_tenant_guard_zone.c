@@ -362,22 +362,32 @@ ngx_http_tenant_guard_zone_remove(ngx_http_tenant_guard_zone_t *zone,
  * cannot both pass a token that one of them should refuse.  A token the
  * zone does not know (never seen, or evicted) counts from "since": the
  * caller passes its iat, so eviction can never make an idle token pass.
- * NGX_OK: used recently enough, now refreshed; NGX_DECLINED: idle too
- * long, *last says since when.
+ * NGX_OK: used recently enough, now refreshed, and *write says whether a
+ * second has passed since the last write-behind; NGX_DECLINED: idle too
+ * long, *last says since when.  seen > 0 records a use another host saw.
  */
+
+typedef struct {
+    time_t                        last;
+    time_t                        written;
+} ngx_http_tenant_guard_idle_t;
+
 
 ngx_int_t
 ngx_http_tenant_guard_zone_idle(ngx_http_tenant_guard_zone_t *zone,
     u_char *key, size_t len, time_t since, time_t max_idle, time_t expires,
-    time_t *last)
+    time_t *last, ngx_uint_t *write)
 {
-    time_t                         now, seen;
+    time_t                         now;
     uint32_t                       hash;
     ngx_int_t                      rc;
     ngx_rbtree_node_t             *node;
+    ngx_http_tenant_guard_idle_t   idle;
     ngx_http_tenant_guard_node_t  *tn;
 
     now = ngx_time();
+    *write = 0;
+
     hash = ngx_http_tenant_guard_zone_hash(NGX_HTTP_TENANT_GUARD_KIND_IDLE,
                                            key, len);
 
@@ -388,23 +398,30 @@ ngx_http_tenant_guard_zone_idle(ngx_http_tenant_guard_zone_t *zone,
                                          key, len, hash);
 
     if (tn != NULL) {
-        ngx_memcpy(&seen, tn->data + tn->key_len, sizeof(time_t));
+        ngx_memcpy(&idle, tn->data + tn->key_len, sizeof(idle));
 
     } else {
-        seen = since;
+        idle.last = since;
+        idle.written = 0;
     }
 
-    *last = seen;
+    *last = idle.last;
 
-    if (now - seen > max_idle) {
+    if (now - idle.last > max_idle) {
         rc = NGX_DECLINED;
         goto done;
     }
 
     rc = NGX_OK;
+    idle.last = now;
+
+    if (now - idle.written >= 1) {
+        idle.written = now;
+        *write = 1;
+    }
 
     if (tn != NULL) {
-        ngx_memcpy(tn->data + tn->key_len, &now, sizeof(time_t));
+        ngx_memcpy(tn->data + tn->key_len, &idle, sizeof(idle));
         ngx_queue_remove(&tn->queue);
         ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
         goto done;
@@ -413,7 +430,7 @@ ngx_http_tenant_guard_zone_idle(ngx_http_tenant_guard_zone_t *zone,
     tn = ngx_http_tenant_guard_zone_alloc(zone,
                                offsetof(ngx_http_tenant_guard_node_t, data)
                                + offsetof(ngx_rbtree_node_t, color)
-                               + len + sizeof(time_t));
+                               + len + sizeof(idle));
     if (tn == NULL) {
         goto done;
     }
@@ -423,10 +440,10 @@ ngx_http_tenant_guard_zone_idle(ngx_http_tenant_guard_zone_t *zone,
 
     tn->kind = NGX_HTTP_TENANT_GUARD_KIND_IDLE;
     tn->key_len = (u_short) len;
-    tn->value_len = sizeof(time_t);
+    tn->value_len = sizeof(idle);
     tn->expires = expires;
     ngx_memcpy(tn->data, key, len);
-    ngx_memcpy(tn->data + len, &now, sizeof(time_t));
+    ngx_memcpy(tn->data + len, &idle, sizeof(idle));
 
     ngx_rbtree_insert(&zone->sh->rbtree, node);
     ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
@@ -437,6 +454,24 @@ done:
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
     return rc;
+}
+
+
+/* another host saw the token at "seen": this one counts from then */
+
+void
+ngx_http_tenant_guard_zone_idle_seen(ngx_http_tenant_guard_zone_t *zone,
+    u_char *key, size_t len, time_t seen, time_t expires)
+{
+    ngx_http_tenant_guard_idle_t  idle;
+
+    idle.last = seen;
+    idle.written = seen;
+
+    (void) ngx_http_tenant_guard_zone_put(zone,
+                                          NGX_HTTP_TENANT_GUARD_KIND_IDLE,
+                                          key, len, (u_char *) &idle,
+                                          sizeof(idle), expires);
 }
 
 
