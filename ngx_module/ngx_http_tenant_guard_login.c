@@ -44,6 +44,46 @@ static ngx_uint_t ngx_http_tenant_guard_address_key(ngx_http_request_t *r,
     u_char *key);
 
 
+typedef struct {
+    tg_ban_settings_t             settings;
+    ngx_uint_t                    address;
+    time_t                        now;
+    ngx_uint_t                    kind;
+    size_t                        len;
+    u_char                        key[32];
+    size_t                        name_len;
+    u_char                        name[1];    /* "{id:HEX}" */
+} ngx_http_tenant_guard_count_t;
+
+
+static ngx_int_t ngx_http_tenant_guard_ban_count(ngx_http_request_t *r,
+    ngx_uint_t kind, u_char *key, size_t len, const tg_ban_settings_t *b);
+static void ngx_http_tenant_guard_ban_counted(void *data,
+    ngx_http_tenant_guard_reply_t *reply);
+static ngx_int_t ngx_http_tenant_guard_ban_name(ngx_http_request_t *r,
+    ngx_uint_t kind, u_char *key, size_t len, ngx_str_t *name);
+static void ngx_http_tenant_guard_ban_lift(ngx_http_request_t *r,
+    ngx_uint_t kind, u_char *key, size_t len);
+
+
+/*
+ * The failures of a window, counted atomically in Redis, so that hosts
+ * counting together ban at exactly the threshold; the rule that turns a
+ * count into a ban stays in tg_ban.  One key, so Redis Cluster can hold it.
+ */
+
+static const char  ngx_http_tenant_guard_count_script[] =
+    "local now = tonumber(ARGV[1]) "
+    "local longest = tonumber(ARGV[2]) "
+    "local w = tonumber(redis.call('HGET', KEYS[1], 'w') or '0') "
+    "local c = tonumber(redis.call('HGET', KEYS[1], 'c') or '0') "
+    "if w == 0 or now - w > longest then w = now c = 0 end "
+    "c = c + 1 "
+    "redis.call('HSET', KEYS[1], 'w', w, 'c', c) "
+    "redis.call('EXPIRE', KEYS[1], w + longest - now + 1) "
+    "return {c, w}";
+
+
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
 
@@ -577,6 +617,27 @@ ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
     f.settings = &policy->ban;
     f.now = ngx_time();
 
+    /* with Redis the count is the cluster's; without, or while it is down,
+     * the host's own */
+
+    if (tmcf->redis != NULL && ngx_http_tenant_guard_redis_up()) {
+        len = ngx_http_tenant_guard_address_key(r, key);
+
+        if ((!identifier
+             || ngx_http_tenant_guard_ban_count(r,
+                                            NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
+                                            ctx->ban_key, 32, &policy->ban)
+                == NGX_OK)
+            && (len == 0
+                || ngx_http_tenant_guard_ban_count(r,
+                                            NGX_HTTP_TENANT_GUARD_KIND_BAN_IP,
+                                            key, len, &policy->ban)
+                   == NGX_OK))
+        {
+            return;
+        }
+    }
+
     if (identifier) {
         f.address = 0;
         f.level = TG_BAN_NONE;
@@ -615,6 +676,243 @@ ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
                       "tenant_guard: client address banned, level %d, "
                       "for %T s", f.level, f.until - f.now);
     }
+}
+
+
+/* a lifted ban goes from Redis, with its counter, and every host hears */
+
+static void
+ngx_http_tenant_guard_ban_lift(ngx_http_request_t *r, ngx_uint_t kind,
+    u_char *key, size_t len)
+{
+    u_char                             *p;
+    ngx_str_t                           name, ban, fail;
+    const char                         *argv[3];
+    size_t                              alen[3];
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    if (ngx_http_tenant_guard_ban_name(r, kind, key, len, &name) != NGX_OK) {
+        return;
+    }
+
+    ban.data = ngx_pnalloc(r->pool, 2 * (tmcf->redis->prefix.len + 5
+                                         + name.len));
+    if (ban.data == NULL) {
+        return;
+    }
+
+    p = ngx_cpymem(ban.data, tmcf->redis->prefix.data, tmcf->redis->prefix.len);
+    p = ngx_cpymem(p, "ban:", 4);
+    p = ngx_cpymem(p, name.data, name.len);
+    ban.len = p - ban.data;
+
+    fail.data = p;
+    p = ngx_cpymem(p, tmcf->redis->prefix.data, tmcf->redis->prefix.len);
+    p = ngx_cpymem(p, "fail:", 5);
+    p = ngx_cpymem(p, name.data, name.len);
+    fail.len = p - fail.data;
+
+    argv[0] = "DEL";
+    alen[0] = 3;
+    argv[1] = (char *) ban.data;
+    alen[1] = ban.len;
+
+    (void) ngx_http_tenant_guard_redis_send(2, argv, alen);
+
+    argv[1] = (char *) fail.data;
+    alen[1] = fail.len;
+
+    (void) ngx_http_tenant_guard_redis_send(2, argv, alen);
+
+    ngx_http_tenant_guard_store_publish(&ban);
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_ban_name(ngx_http_request_t *r, ngx_uint_t kind,
+    u_char *key, size_t len, ngx_str_t *name)
+{
+    u_char  *p;
+
+    /* "{id:HEX}": a hash tag, so that a ban and its counter share a slot */
+
+    name->data = ngx_pnalloc(r->pool, sizeof("{id:}") - 1 + 2 * len);
+    if (name->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(name->data,
+                   kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_ID ? "{id:" : "{ip:",
+                   4);
+    p = ngx_hex_dump(p, key, len);
+    *p++ = '}';
+
+    name->len = p - name->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_ban_count(ngx_http_request_t *r, ngx_uint_t kind,
+    u_char *key, size_t len, const tg_ban_settings_t *b)
+{
+    u_char                             *p;
+    ngx_str_t                           name, *prefix;
+    long long                           longest;
+    const char                         *argv[6];
+    size_t                              alen[6];
+    u_char                              now[NGX_TIME_T_LEN];
+    u_char                              window[NGX_TIME_T_LEN];
+    ngx_http_tenant_guard_count_t      *count;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    longest = tg_ban_window(b, kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP);
+
+    if (longest == 0) {
+        return NGX_OK;
+    }
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+    prefix = &tmcf->redis->prefix;
+
+    if (ngx_http_tenant_guard_ban_name(r, kind, key, len, &name) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    count = ngx_alloc(sizeof(ngx_http_tenant_guard_count_t) + prefix->len
+                      + sizeof("ban:") + name.len, r->connection->log);
+    if (count == NULL) {
+        return NGX_ERROR;
+    }
+
+    count->settings = *b;
+    count->address = (kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP);
+    count->now = ngx_time();
+    count->kind = kind;
+    count->len = len;
+    ngx_memcpy(count->key, key, len);
+
+    p = ngx_cpymem(count->name, prefix->data, prefix->len);
+    p = ngx_cpymem(p, "fail:", 5);
+    p = ngx_cpymem(p, name.data, name.len);
+    count->name_len = p - count->name;
+
+    argv[0] = "EVAL";
+    alen[0] = 4;
+    argv[1] = ngx_http_tenant_guard_count_script;
+    alen[1] = sizeof(ngx_http_tenant_guard_count_script) - 1;
+    argv[2] = "1";
+    alen[2] = 1;
+    argv[3] = (char *) count->name;
+    alen[3] = count->name_len;
+    argv[4] = (char *) now;
+    alen[4] = ngx_sprintf(now, "%T", count->now) - now;
+    argv[5] = (char *) window;
+    alen[5] = ngx_sprintf(window, "%L", longest) - window;
+
+    /* the name kept is the ban's: "fail:" becomes "ban:" in the reply */
+
+    if (ngx_http_tenant_guard_redis_background(
+                                          ngx_http_tenant_guard_ban_counted,
+                                          count, 6, argv, alen)
+        != NGX_OK)
+    {
+        ngx_free(count);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_tenant_guard_ban_counted(void *data,
+    ngx_http_tenant_guard_reply_t *reply)
+{
+    ngx_http_tenant_guard_count_t *count = data;
+
+    u_char                             *p;
+    int                                 level;
+    size_t                              prefix;
+    long long                           until;
+    ngx_str_t                           ban;
+    tg_ban_state_t                      s;
+    const char                         *argv[5];
+    size_t                              alen[5];
+    u_char                              value[NGX_TIME_T_LEN];
+    u_char                              ttl[NGX_TIME_T_LEN];
+    u_char                              name[128];
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    if (reply == NULL || reply->type != NGX_HTTP_TENANT_GUARD_REPLY_ARRAY
+        || reply->n != 2
+        || reply->element[0].type != NGX_HTTP_TENANT_GUARD_REPLY_INTEGER
+        || reply->element[1].type != NGX_HTTP_TENANT_GUARD_REPLY_INTEGER)
+    {
+        ngx_free(count);
+        return;
+    }
+
+    level = tg_ban_reached(&count->settings, (int) count->address,
+                           reply->element[0].integer,
+                           reply->element[1].integer, count->now, &until);
+
+    if (level == TG_BAN_NONE) {
+        ngx_free(count);
+        return;
+    }
+
+    tmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_tenant_guard_module);
+
+    /* this host honours the ban at once; the others hear of it */
+
+    ngx_memzero(&s, sizeof(tg_ban_state_t));
+    s.until = until;
+    s.level = level;
+
+    (void) ngx_http_tenant_guard_zone_put(tmcf->zone, count->kind, count->key,
+                                          count->len, (u_char *) &s,
+                                          sizeof(s), (time_t) until);
+
+    prefix = tmcf->redis->prefix.len;
+
+    if (count->name_len - 1 > sizeof(name)) {
+        ngx_free(count);
+        return;
+    }
+
+    p = ngx_cpymem(name, count->name, prefix);
+    p = ngx_cpymem(p, "ban:", 4);
+    p = ngx_cpymem(p, count->name + prefix + 5, count->name_len - prefix - 5);
+
+    ban.data = name;
+    ban.len = p - name;
+
+    argv[0] = "SET";
+    alen[0] = 3;
+    argv[1] = (char *) ban.data;
+    alen[1] = ban.len;
+    argv[2] = (char *) value;
+    alen[2] = ngx_sprintf(value, "%L", until) - value;
+    argv[3] = "EX";
+    alen[3] = 2;
+    argv[4] = (char *) ttl;
+    alen[4] = ngx_sprintf(ttl, "%L", until - count->now) - ttl;
+
+    (void) ngx_http_tenant_guard_redis_send(5, argv, alen);
+
+    ngx_http_tenant_guard_store_publish(&ban);
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "tenant_guard: %s banned, level %d, for %L s",
+                  count->address ? "client address" : "login identifier",
+                  level, until - count->now);
+
+    ngx_free(count);
 }
 
 
@@ -699,6 +997,20 @@ ngx_http_tenant_guard_login_outcome(ngx_http_request_t *r,
             ngx_http_tenant_guard_zone_remove(tmcf->zone,
                                              NGX_HTTP_TENANT_GUARD_KIND_BAN_IP,
                                              key, len);
+        }
+
+        if (tmcf->redis != NULL) {
+            if (ctx->has_ban_key) {
+                ngx_http_tenant_guard_ban_lift(r,
+                                             NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
+                                             ctx->ban_key, 32);
+            }
+
+            if (len) {
+                ngx_http_tenant_guard_ban_lift(r,
+                                             NGX_HTTP_TENANT_GUARD_KIND_BAN_IP,
+                                             key, len);
+            }
         }
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,

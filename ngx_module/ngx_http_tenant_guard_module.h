@@ -189,7 +189,8 @@ ngx_int_t ngx_http_tenant_guard_zone_update(
     ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *key,
     size_t len, size_t size, ngx_http_tenant_guard_zone_update_pt handler,
     void *data);
-void ngx_http_tenant_guard_zone_flush(ngx_http_tenant_guard_zone_t *zone);
+void ngx_http_tenant_guard_zone_flush(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t keep_bans);
 void ngx_http_tenant_guard_zone_events(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t up);
 ngx_uint_t ngx_http_tenant_guard_zone_events_since(
@@ -216,6 +217,7 @@ ngx_int_t ngx_http_tenant_guard_store_opaque(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx);
 ngx_int_t ngx_http_tenant_guard_store_revoked(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *jti);
+void ngx_http_tenant_guard_store_publish(ngx_str_t *key);
 void ngx_http_tenant_guard_store_seen_write(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, time_t max_idle);
 ngx_int_t ngx_http_tenant_guard_store_seen_read(ngx_http_request_t *r,

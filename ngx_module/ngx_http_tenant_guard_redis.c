@@ -47,6 +47,7 @@ typedef struct {
 typedef struct {
     ngx_http_request_t               *r;         /* NULL once detached */
     ngx_pool_cleanup_t               *cln;
+    ngx_http_tenant_guard_redis_bg_pt bg;        /* no request at all */
     ngx_http_tenant_guard_redis_pt    handler;
     void                             *data;
     ngx_event_t                       timer;
@@ -77,6 +78,8 @@ static void ngx_http_tenant_guard_on_message(redisAsyncContext *ac, void *r,
     void *privdata);
 static void ngx_http_tenant_guard_on_reply(redisAsyncContext *ac, void *r,
     void *privdata);
+static void ngx_http_tenant_guard_on_background(
+    ngx_http_tenant_guard_waiter_t *w, redisReply *reply);
 static void ngx_http_tenant_guard_waiter_timeout(ngx_event_t *ev);
 static void ngx_http_tenant_guard_waiter_detach(void *data);
 static ngx_int_t ngx_http_tenant_guard_reply_copy(ngx_pool_t *pool,
@@ -699,6 +702,47 @@ ngx_http_tenant_guard_redis_call(ngx_http_request_t *r,
 
 
 ngx_int_t
+ngx_http_tenant_guard_redis_background(ngx_http_tenant_guard_redis_bg_pt handler,
+    void *data, int argc, const char **argv, const size_t *argvlen)
+{
+    ngx_http_tenant_guard_link_t    *link;
+    ngx_http_tenant_guard_waiter_t  *w;
+
+    link = &ngx_http_tenant_guard_cmd;
+
+    if (link->state != NGX_HTTP_TENANT_GUARD_LINK_UP || link->ac == NULL) {
+        return NGX_ERROR;
+    }
+
+    w = ngx_calloc(sizeof(ngx_http_tenant_guard_waiter_t),
+                   ngx_http_tenant_guard_log);
+    if (w == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (redisAsyncCommandArgv(link->ac, ngx_http_tenant_guard_on_reply, w,
+                              argc, argv, argvlen)
+        != REDIS_OK)
+    {
+        ngx_free(w);
+        return NGX_ERROR;
+    }
+
+    w->bg = handler;
+    w->data = data;
+    w->link = link;
+
+    w->timer.handler = ngx_http_tenant_guard_waiter_timeout;
+    w->timer.data = w;
+    w->timer.log = ngx_http_tenant_guard_log;
+
+    ngx_add_timer(&w->timer, ngx_http_tenant_guard_rcf->timeout);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_tenant_guard_redis_send(int argc, const char **argv,
     const size_t *argvlen)
 {
@@ -735,6 +779,12 @@ ngx_http_tenant_guard_on_reply(redisAsyncContext *ac, void *r,
         ngx_del_timer(&w->timer);
     }
 
+    if (w->bg != NULL) {
+        ngx_http_tenant_guard_on_background(w, reply);
+        ngx_free(w);
+        return;
+    }
+
     req = w->r;
 
     if (req != NULL) {
@@ -761,10 +811,50 @@ ngx_http_tenant_guard_on_reply(redisAsyncContext *ac, void *r,
 
 
 static void
+ngx_http_tenant_guard_on_background(ngx_http_tenant_guard_waiter_t *w,
+    redisReply *reply)
+{
+    ngx_pool_t                     *pool;
+    ngx_http_tenant_guard_reply_t  *copy;
+    ngx_http_tenant_guard_redis_bg_pt  bg;
+
+    bg = w->bg;
+    w->bg = NULL;
+
+    if (reply == NULL) {
+        bg(w->data, NULL);
+        return;
+    }
+
+    pool = ngx_create_pool(1024, ngx_http_tenant_guard_log);
+    if (pool == NULL) {
+        bg(w->data, NULL);
+        return;
+    }
+
+    copy = ngx_palloc(pool, sizeof(ngx_http_tenant_guard_reply_t));
+
+    if (copy == NULL
+        || ngx_http_tenant_guard_reply_copy(pool, reply, copy) != NGX_OK)
+    {
+        copy = NULL;
+    }
+
+    bg(w->data, copy);
+
+    ngx_destroy_pool(pool);
+}
+
+
+static void
 ngx_http_tenant_guard_waiter_timeout(ngx_event_t *ev)
 {
     ngx_http_request_t              *r;
     ngx_http_tenant_guard_waiter_t  *w = ev->data;
+
+    if (w->bg != NULL) {
+        ngx_http_tenant_guard_on_background(w, NULL);
+    }
 
     r = w->r;
 

@@ -73,6 +73,17 @@ ngx_int_t ngx_http_tenant_guard_redis_call(ngx_http_request_t *r,
     ngx_http_tenant_guard_redis_pt handler, void *data, int argc,
     const char **argv, const size_t *argvlen);
 
+/*
+ * A command of the worker's own, with no request: the reply (in a pool that
+ * lives as long as the call) or NULL goes to handler.
+ */
+typedef void (*ngx_http_tenant_guard_redis_bg_pt)(void *data,
+    ngx_http_tenant_guard_reply_t *reply);
+
+ngx_int_t ngx_http_tenant_guard_redis_background(
+    ngx_http_tenant_guard_redis_bg_pt handler, void *data, int argc,
+    const char **argv, const size_t *argvlen);
+
 /* a command nobody waits for: idle write-behind, PUBLISH */
 ngx_int_t ngx_http_tenant_guard_redis_send(int argc, const char **argv,
     const size_t *argvlen);

@@ -55,6 +55,19 @@ static void ngx_http_tenant_guard_store_seen_reply(ngx_http_request_t *r,
     void *data, ngx_http_tenant_guard_reply_t *reply);
 
 
+static void ngx_http_tenant_guard_store_ban_event(ngx_str_t *key,
+    ngx_str_t *name);
+static void ngx_http_tenant_guard_store_ban_reply(void *data,
+    ngx_http_tenant_guard_reply_t *reply);
+
+
+typedef struct {
+    ngx_uint_t                    kind;
+    size_t                        len;
+    u_char                        key[32];
+} ngx_http_tenant_guard_ban_fetch_t;
+
+
 static ngx_cycle_t  *ngx_http_tenant_guard_cycle;
 
 
@@ -138,7 +151,7 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
     }
 
     if (key->len == 1 && key->data[0] == '*') {
-        ngx_http_tenant_guard_zone_flush(tmcf->zone);
+        ngx_http_tenant_guard_zone_flush(tmcf->zone, 1);
         return;
     }
 
@@ -178,6 +191,13 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
         ngx_http_tenant_guard_zone_remove(tmcf->zone,
                                           NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
                                           digest, 32);
+        return;
+    }
+
+    if (name.len > 9 && ngx_strncmp(name.data, "ban:{", 5) == 0
+        && name.data[name.len - 1] == '}')
+    {
+        ngx_http_tenant_guard_store_ban_event(key, &name);
         return;
     }
 
@@ -786,4 +806,135 @@ ngx_http_tenant_guard_store_seen_reply(ngx_http_request_t *r, void *data,
     }
 
     ngx_http_tenant_guard_store_resume(r);
+}
+
+
+void
+ngx_http_tenant_guard_store_publish(ngx_str_t *key)
+{
+    u_char                             *p;
+    const char                         *argv[3];
+    size_t                              len[3];
+    u_char                              channel[64];
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_tenant_guard_store_main();
+
+    if (tmcf->redis->prefix.len + sizeof("events") > sizeof(channel)) {
+        return;
+    }
+
+    p = ngx_cpymem(channel, tmcf->redis->prefix.data, tmcf->redis->prefix.len);
+    p = ngx_cpymem(p, "events", 6);
+
+    argv[0] = "PUBLISH";
+    len[0] = 7;
+    argv[1] = (char *) channel;
+    len[1] = p - channel;
+    argv[2] = (char *) key->data;
+    len[2] = key->len;
+
+    (void) ngx_http_tenant_guard_redis_send(3, argv, len);
+}
+
+
+/*
+ * A ban set or lifted somewhere: its key, ban:{id:HEX} or ban:{ip:HEX},
+ * is read so that the zone holds what Redis holds.  Requests never wait
+ * for a ban: the zone is told.
+ */
+
+static void
+ngx_http_tenant_guard_store_ban_event(ngx_str_t *key, ngx_str_t *name)
+{
+    u_char                             *hex;
+    size_t                              n, i;
+    ngx_int_t                           b;
+    const char                         *argv[2];
+    size_t                              len[2];
+    ngx_http_tenant_guard_ban_fetch_t  *fetch;
+
+    if (name->len < 5 + 3 + 1) {
+        return;
+    }
+
+    hex = name->data + 5 + 3;
+    n = name->len - 5 - 3 - 1;
+
+    if (n % 2 || n / 2 > 32) {
+        return;
+    }
+
+    fetch = ngx_alloc(sizeof(ngx_http_tenant_guard_ban_fetch_t),
+                      ngx_cycle->log);
+    if (fetch == NULL) {
+        return;
+    }
+
+    fetch->kind = ngx_strncmp(name->data + 5, "id:", 3) == 0
+                  ? NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
+                  : NGX_HTTP_TENANT_GUARD_KIND_BAN_IP;
+    fetch->len = n / 2;
+
+    for (i = 0; i < fetch->len; i++) {
+        b = ngx_hextoi(hex + 2 * i, 2);
+
+        if (b == NGX_ERROR) {
+            ngx_free(fetch);
+            return;
+        }
+
+        fetch->key[i] = (u_char) b;
+    }
+
+    argv[0] = "GET";
+    len[0] = 3;
+    argv[1] = (char *) key->data;
+    len[1] = key->len;
+
+    if (ngx_http_tenant_guard_redis_background(
+                                        ngx_http_tenant_guard_store_ban_reply,
+                                        fetch, 2, argv, len)
+        != NGX_OK)
+    {
+        ngx_free(fetch);
+    }
+}
+
+
+static void
+ngx_http_tenant_guard_store_ban_reply(void *data,
+    ngx_http_tenant_guard_reply_t *reply)
+{
+    ngx_http_tenant_guard_ban_fetch_t *fetch = data;
+
+    time_t                              until;
+    tg_ban_state_t                      s;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_tenant_guard_store_main();
+
+    if (reply == NULL) {
+        ngx_free(fetch);
+        return;
+    }
+
+    until = (reply->type == NGX_HTTP_TENANT_GUARD_REPLY_STRING)
+            ? ngx_atotm(reply->str.data, reply->str.len) : NGX_ERROR;
+
+    if (until == NGX_ERROR || until <= ngx_time()) {
+        ngx_http_tenant_guard_zone_remove(tmcf->zone, fetch->kind, fetch->key,
+                                          fetch->len);
+
+    } else {
+        ngx_memzero(&s, sizeof(tg_ban_state_t));
+        s.until = until;
+
+        (void) ngx_http_tenant_guard_zone_put(tmcf->zone, fetch->kind,
+                                              fetch->key, fetch->len,
+                                              (u_char *) &s, sizeof(s),
+                                              until);
+    }
+
+    ngx_free(fetch);
 }

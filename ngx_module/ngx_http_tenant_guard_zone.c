@@ -657,18 +657,34 @@ ngx_http_tenant_guard_zone_update(ngx_http_tenant_guard_zone_t *zone,
 }
 
 
+/*
+ * Drops every cached entry.  Bans are state, not cache: they stay unless
+ * asked, so that a reconnect never lifts one.
+ */
+
 void
-ngx_http_tenant_guard_zone_flush(ngx_http_tenant_guard_zone_t *zone)
+ngx_http_tenant_guard_zone_flush(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t keep_bans)
 {
-    ngx_queue_t                   *q;
+    ngx_queue_t                   *q, *prev;
     ngx_http_tenant_guard_node_t  *tn;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    while (!ngx_queue_empty(&zone->sh->queue)) {
-        q = ngx_queue_last(&zone->sh->queue);
+    q = ngx_queue_last(&zone->sh->queue);
+
+    while (q != ngx_queue_sentinel(&zone->sh->queue)) {
+        prev = ngx_queue_prev(q);
         tn = ngx_queue_data(q, ngx_http_tenant_guard_node_t, queue);
-        ngx_http_tenant_guard_zone_delete(zone, tn);
+
+        if (!keep_bans
+            || (tn->kind != NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
+                && tn->kind != NGX_HTTP_TENANT_GUARD_KIND_BAN_IP))
+        {
+            ngx_http_tenant_guard_zone_delete(zone, tn);
+        }
+
+        q = prev;
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);

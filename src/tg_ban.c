@@ -9,25 +9,99 @@
 #include "tg_ban.h"
 
 
-static int tg_ban_fail(tg_ban_state_t *s, const tg_ban_level_t **levels,
-    const int *ids, int n, long long now);
-static int tg_ban_reaches(const tg_ban_level_t *l, const tg_ban_state_t *s,
-    long long now);
+typedef struct {
+    const tg_ban_level_t  *level;
+    int                    id;
+} tg_ban_rule_t;
+
+
+static int tg_ban_rules(const tg_ban_settings_t *b, int address,
+    tg_ban_rule_t *rules);
+static int tg_ban_fail(tg_ban_state_t *s, const tg_ban_settings_t *b,
+    int address, long long now);
+
+
+/*
+ * The levels that apply, higher first: reaching the second level outranks
+ * the first.  blockingForClientEnabled false: no identifier levels.
+ */
+
+static int
+tg_ban_rules(const tg_ban_settings_t *b, int address, tg_ban_rule_t *rules)
+{
+    if (address) {
+        rules[0].level = &b->permanent;
+        rules[0].id = TG_BAN_PERMANENT;
+        return 1;
+    }
+
+    if (!b->blocking) {
+        return 0;
+    }
+
+    rules[0].level = &b->second;
+    rules[0].id = TG_BAN_SECOND;
+    rules[1].level = &b->first;
+    rules[1].id = TG_BAN_FIRST;
+
+    return 2;
+}
+
+
+long long
+tg_ban_window(const tg_ban_settings_t *b, int address)
+{
+    int            i, n;
+    long long      longest;
+    tg_ban_rule_t  rules[2];
+
+    n = tg_ban_rules(b, address, rules);
+    longest = 0;
+
+    for (i = 0; i < n; i++) {
+        if (rules[i].level->threshold
+            && rules[i].level->collecting > longest)
+        {
+            longest = rules[i].level->collecting;
+        }
+    }
+
+    return longest;
+}
+
+
+/* a level applies once per window: when its threshold is reached */
+
+int
+tg_ban_reached(const tg_ban_settings_t *b, int address, long long count,
+    long long window, long long now, long long *until)
+{
+    int                    i, n;
+    tg_ban_rule_t          rules[2];
+    const tg_ban_level_t  *l;
+
+    n = tg_ban_rules(b, address, rules);
+
+    for (i = 0; i < n; i++) {
+        l = rules[i].level;
+
+        if (l->threshold != 0 && count == l->threshold
+            && now - window <= l->collecting && l->duration > 0)
+        {
+            *until = now + l->duration;
+            return rules[i].id;
+        }
+    }
+
+    return TG_BAN_NONE;
+}
 
 
 int
 tg_ban_fail_identifier(tg_ban_state_t *s, const tg_ban_settings_t *b,
     long long now)
 {
-    const tg_ban_level_t  *levels[2];
-    static const int       ids[2] = { TG_BAN_SECOND, TG_BAN_FIRST };
-
-    levels[0] = &b->second;
-    levels[1] = &b->first;
-
-    /* blockingForClientEnabled false: no identifier bans, nothing counted */
-
-    return tg_ban_fail(s, levels, ids, b->blocking ? 2 : 0, now);
+    return tg_ban_fail(s, b, 0, now);
 }
 
 
@@ -35,29 +109,18 @@ int
 tg_ban_fail_address(tg_ban_state_t *s, const tg_ban_settings_t *b,
     long long now)
 {
-    const tg_ban_level_t  *levels[1];
-    static const int       ids[1] = { TG_BAN_PERMANENT };
-
-    levels[0] = &b->permanent;
-
-    return tg_ban_fail(s, levels, ids, 1, now);
+    return tg_ban_fail(s, b, 1, now);
 }
 
 
 static int
-tg_ban_fail(tg_ban_state_t *s, const tg_ban_level_t **levels,
-    const int *ids, int n, long long now)
+tg_ban_fail(tg_ban_state_t *s, const tg_ban_settings_t *b, int address,
+    long long now)
 {
-    int        i;
-    long long  longest;
+    int        level;
+    long long  longest, until;
 
-    longest = 0;
-
-    for (i = 0; i < n; i++) {
-        if (levels[i]->threshold && levels[i]->collecting > longest) {
-            longest = levels[i]->collecting;
-        }
-    }
+    longest = tg_ban_window(b, address);
 
     if (longest == 0) {
         return TG_BAN_NONE;
@@ -72,28 +135,14 @@ tg_ban_fail(tg_ban_state_t *s, const tg_ban_level_t **levels,
 
     s->count++;
 
-    /* the higher level first: reaching it outranks the lower one */
+    level = tg_ban_reached(b, address, s->count, s->window, now, &until);
 
-    for (i = 0; i < n; i++) {
-        if (tg_ban_reaches(levels[i], s, now)) {
-            s->until = now + levels[i]->duration;
-            s->level = ids[i];
-            return ids[i];
-        }
+    if (level != TG_BAN_NONE) {
+        s->until = until;
+        s->level = level;
     }
 
-    return TG_BAN_NONE;
-}
-
-
-static int
-tg_ban_reaches(const tg_ban_level_t *l, const tg_ban_state_t *s,
-    long long now)
-{
-    return l->threshold != 0
-           && s->count == l->threshold
-           && now - s->window <= l->collecting
-           && l->duration > 0;
+    return level;
 }
 
 
@@ -110,13 +159,7 @@ tg_ban_expires(const tg_ban_state_t *s, const tg_ban_settings_t *b,
 {
     long long  end;
 
-    if (address) {
-        end = s->window + b->permanent.collecting;
-
-    } else {
-        end = s->window + (b->first.collecting > b->second.collecting
-                           ? b->first.collecting : b->second.collecting);
-    }
+    end = s->window + tg_ban_window(b, address);
 
     return s->until > end ? s->until : end;
 }

@@ -42,6 +42,15 @@ int tg_ban_fail_identifier(tg_ban_state_t *s, const tg_ban_settings_t *b,
 int tg_ban_fail_address(tg_ban_state_t *s, const tg_ban_settings_t *b,
     long long now);
 
+/*
+ * The same rule for counts kept elsewhere (Redis): the window's length
+ * (0: nothing is counted), and the level the count-th failure of a window
+ * opened at "window" reaches at now, with the ban's end in *until.
+ */
+long long tg_ban_window(const tg_ban_settings_t *b, int address);
+int tg_ban_reached(const tg_ban_settings_t *b, int address, long long count,
+    long long window, long long now, long long *until);
+
 /* seconds left of a ban in force (rounded up), or 0 */
 long long tg_ban_retry_after(const tg_ban_state_t *s, long long now);
 
