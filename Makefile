@@ -1,0 +1,112 @@
+# tenant_guard: build, test, demo and benchmark the nginx module.
+#
+#   make deps    install the missing Debian packages (as root; idempotent)
+#   make build   build/ngx_http_tenant_guard_module.so
+#   make test    the whole suite (prove -r t/) against that module
+#   make asan    the module with AddressSanitizer, and the suite run on it
+#   make run     the demo on 127.0.0.1:8080 (DEMO_PORT, DEMO_ONESHOT=1)
+#   make bench   wrk: plain proxy vs guarded proxy (BENCH_SECONDS, BENCH_WORKERS)
+#   make clean
+
+SHELL := /bin/bash
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD := $(TOP)/build
+MODULE := $(BUILD)/ngx_http_tenant_guard_module.so
+ASAN_MODULE := $(BUILD)/asan/ngx_http_tenant_guard_module.so
+
+PROVE ?= prove
+PROVE_JOBS ?= 2
+TESTS ?= t/
+
+# The harness loads the module named by TG_MODULE; an absolute path, since
+# the tests run nginx with their own prefix.
+TG_MODULE ?= $(MODULE)
+override TG_MODULE := $(abspath $(TG_MODULE))
+export TG_MODULE
+
+# Debian 12 packages the build, the suite, the demo and the bench need.
+# libjson-pp-perl is only a newer JSON::PP (perl has one in core): it is
+# installed when the archive has it and skipped otherwise.  gcc ships its
+# own libasan, so "make asan" needs nothing more.
+DEB_PACKAGES := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
+                redis-server wrk libcrypt-jwt-perl libtest-base-perl \
+                curl gcc make
+DEB_OPTIONAL := libjson-pp-perl
+
+.PHONY: all deps build test asan run bench clean
+
+all: build
+
+deps:
+	@set -euo pipefail; \
+	installed() { \
+	    [ "$$(dpkg-query -W -f='$${db:Status-Status}' "$$1" 2>/dev/null)" \
+	        = installed ]; \
+	}; \
+	missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	    installed "$$p" || missing="$$missing $$p"; \
+	done; \
+	optional=""; \
+	for p in $(DEB_OPTIONAL); do \
+	    installed "$$p" || optional="$$optional $$p"; \
+	done; \
+	if [ -n "$$missing$$optional" ]; then \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "deps: missing:$$missing$$optional; run \"make deps\" as root" >&2; \
+	        [ -z "$$missing" ] || exit 1; \
+	    else \
+	        export DEBIAN_FRONTEND=noninteractive; \
+	        apt-get update -q; \
+	        for p in $$optional; do \
+	            if apt-cache show "$$p" >/dev/null 2>&1; then \
+	                missing="$$missing $$p"; \
+	            else \
+	                echo "deps: $$p is not in the archive, skipped"; \
+	            fi; \
+	        done; \
+	        if [ -n "$$missing" ]; then \
+	            echo "deps: installing$$missing"; \
+	            apt-get install -y -q --no-install-recommends $$missing; \
+	        fi; \
+	    fi; \
+	fi; \
+	if [ "$$(id -u)" = 0 ] && service nginx status >/dev/null 2>&1; then \
+	    echo "deps: stopping the distro nginx service (port 80)"; \
+	    service nginx stop >/dev/null 2>&1 || true; \
+	    if [ -d /run/systemd/system ]; then \
+	        systemctl disable nginx >/dev/null 2>&1 || true; \
+	    else \
+	        update-rc.d nginx disable >/dev/null 2>&1 || true; \
+	    fi; \
+	fi
+
+# tools/build-module is incremental (it reconfigures only when config or the
+# flags change, and nginx's make rebuilds only what changed), so it is always
+# called.
+build: deps
+	$(TOP)/tools/build-module $(BUILD)
+
+test: build
+	cd $(TOP) && $(PROVE) -r -j$(PROVE_JOBS) $(TESTS)
+
+# The suite against the module built with AddressSanitizer: nginx itself is
+# not instrumented, so the harness preloads gcc's libasan into it
+# (TG_MODULE_PRELOAD; the harness also sets ASAN_OPTIONS unless it is set).
+asan: deps
+	$(TOP)/tools/build-module $(BUILD)/asan \
+	    "-fsanitize=address -fno-omit-frame-pointer" "-fsanitize=address"
+	cd $(TOP) && \
+	    TG_MODULE=$(ASAN_MODULE) \
+	    TG_MODULE_PRELOAD="$$(gcc -print-file-name=libasan.so)" \
+	    $(PROVE) -r -j$(PROVE_JOBS) $(TESTS)
+
+run: build
+	$(TOP)/conf/demo/run-demo
+
+bench: build
+	$(TOP)/bench/run
+
+clean:
+	rm -rf $(BUILD)
