@@ -1,0 +1,826 @@
+package TG::Redis;
+
+# Helpers for the Redis-mode tests (t/100-redis.t, t/101-redis-failure.t,
+# t/102-redis-cluster.t), on top of t/lib/TG.pm.  Load TG first ("use TG;").
+#
+# A real Redis:
+#
+#   my $r = TG::Redis->start(password => 'pw');   # redis-server on a free
+#       127.0.0.1 port, --save '' --appendonly no, its own temp dir
+#   $r->port, $r->addr ("127.0.0.1:PORT"), $r->pid, $r->running
+#   $r->cmd(@args)          one command on the helper's own connection (RESP,
+#                           AUTH'd); dies on an error reply, see ->try
+#   $r->try(@args)          (1, value) or (0, error text)
+#   $r->flushall, $r->publish($key)  (PUBLISH tg:events KEY, or ->publish($key,
+#                           $channel)), $r->set_policy($ws, %fields),
+#   $r->revoke($jti), $r->put_token($token, \%record), $r->key_of_token($t)
+#   $r->wait_links(clients => N, subscribers => M [, channel =>, db =>])
+#                           poll CLIENT LIST / PUBSUB NUMSUB until nginx's
+#                           links are there
+#   $r->monitor / $r->monitor_lines / $r->monitor_stop
+#                           what Redis executed meanwhile (MONITOR)
+#   $r->stop (TERM), $r->kill (KILL), $r->restart (same port), $r->pause
+#                           (SIGSTOP: connections stay open, nothing answers),
+#                           $r->resume (SIGCONT)
+#
+# A fake Redis inside the harness (a forked TCP responder):
+#
+#   my $f = TG::Redis::Fake->start('blackhole');  # accepts, reads, never answers
+#   my $f = TG::Redis::Fake->start('garbage');    # answers every read with junk
+#   $f->port, $f->addr, $f->accepted (connections accepted so far), $f->stop
+#
+# An nginx of its own (several may run at once, unlike TG::run_block):
+#
+#   my $n = TG::Redis::Nginx->new(name => 'a', http_config => ..., config =>
+#             ..., main_config => ..., workers => N, log_level => 'info',
+#             policy => \%policy_file_or_text);
+#   $n->start  (dies when nginx does not start), $n->stop, $n->port
+#   $n->get($path, @header_lines)   -> response hash of TG::HTTP, plus
+#                           {elapsed} (seconds) and {json} (decoded body)
+#   $n->error_log, $n->mark, $n->log_since($mark)
+#   $n->wait_log($regex, $seconds [, $mark])
+#   $n->bad_log_lines       [alert]/[crit]/[emerg]/AddressSanitizer lines
+#   $n->upstream_since($off), TG::upstream_size()
+#
+# And a Test::Base runner:
+#
+#   TG::Redis::run_tests($redis, %servers)   instead of run_tests(): like
+#       TG::Policy::run_tests (--- policy, $TEST_NGINX_POLICY,
+#       --- error_log_count), plus
+#       * FLUSHALL of $redis (and of each of %servers) before every block;
+#       * $TEST_NGINX_REDIS (127.0.0.1:PORT of $redis) and
+#         $TEST_NGINX_REDIS_<NAME> (of $servers{NAME}) in the config sections;
+#       * a "--- redis eval" section runs (after the FLUSHALL) before nginx
+#         starts: put keys there;
+#       * before the first request, waits until nginx's Redis links are up
+#         (unless "--- no_redis_wait"; "--- redis_links: N" the command links
+#         to wait for, default the number of workers);
+#       * in "--- requests eval", a request hash may have "before => sub {}"
+#         (run just before it is sent) and "max_time => SECONDS" (asserted).
+
+use strict;
+use warnings;
+no warnings qw(exec once);
+
+use Digest::SHA ();
+use File::Path ();
+use IO::Select;
+use IO::Socket::INET;
+use JSON::PP ();
+use POSIX ();
+use Socket ();
+use Test::More ();
+use Time::HiRes ();
+
+our $SERVER = $ENV{TG_REDIS_SERVER} // '/usr/bin/redis-server';
+our $JSON = JSON::PP->new->canonical;
+
+my $PARENT = $$;
+my %SERVERS;        # pid => object, to kill at exit
+my $N = 0;
+
+sub available { return -x $SERVER }
+
+sub sha256_hex { return Digest::SHA::sha256_hex($_[0]) }
+
+# ---------------------------------------------------------------- server
+
+sub start {
+    my ($class, %o) = @_;
+    TG::init_root();
+    my $dir = sprintf '%s/redis-%d', $TG::ROOT, ++$N;
+    File::Path::mkpath($dir);
+    my $self = bless {
+        dir      => $dir,
+        password => $o{password},
+        extra    => $o{args} || [],
+        port     => $o{port},
+    }, $class;
+    $self->_spawn(!defined $o{port});
+    return $self;
+}
+
+sub port     { $_[0]{port} }
+sub addr     { '127.0.0.1:' . $_[0]{port} }
+sub pid      { $_[0]{pid} }
+sub dir      { $_[0]{dir} }
+sub password { $_[0]{password} }
+sub running  { defined $_[0]{pid} }
+
+sub _spawn {
+    my ($self, $any_port) = @_;
+    my $why = '';
+    for my $try (1 .. ($any_port ? 5 : 1)) {
+        $self->{port} = TG::free_port() if $any_port;
+        my @args = ('--port', $self->{port}, '--bind', '127.0.0.1',
+                    '--save', '', '--appendonly', 'no',
+                    '--dir', $self->{dir}, '--daemonize', 'no',
+                    '--logfile', "$self->{dir}/redis.log",
+                    '--protected-mode', 'no');
+        push @args, '--requirepass', $self->{password}
+            if defined $self->{password};
+        push @args, @{$self->{extra}};
+        my $pid = fork // die "TG::Redis: fork: $!\n";
+        if ($pid == 0) {
+            setpgrp(0, 0);
+            open STDIN, '<', '/dev/null';
+            open STDOUT, '>>', "$self->{dir}/redis.out";
+            open STDERR, '>&', \*STDOUT;
+            exec $SERVER, @args;
+            POSIX::_exit(127);
+        }
+        $self->{pid} = $pid;
+        $SERVERS{$pid} = $self;
+        my $deadline = Time::HiRes::time() + 10;
+        while (Time::HiRes::time() < $deadline) {
+            if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
+                delete $SERVERS{$pid};
+                undef $self->{pid};
+                $why = "redis-server exited: " . TG::slurp("$self->{dir}/redis.log");
+                last;
+            }
+            my ($ok) = eval { $self->_connect(0.5); 1 };
+            if ($ok) {
+                my ($k, $v) = $self->try('PING');
+                return $self if $k && $v eq 'PONG';
+            }
+            $self->_drop;
+            Time::HiRes::sleep(0.01);
+        }
+        if ($self->{pid}) {
+            $self->kill;
+            $why = 'redis-server did not answer PING within 10s';
+        }
+    }
+    die "TG::Redis: cannot start redis-server: $why\n";
+}
+
+# SIGTERM, then wait
+sub stop {
+    my ($self) = @_;
+    $self->_drop;
+    my $pid = delete $self->{pid} or return;
+    delete $SERVERS{$pid};
+    CORE::kill 'CONT', $pid;
+    CORE::kill 'TERM', $pid;
+    return if TG::wait_exit($pid, 5);
+    CORE::kill 'KILL', $pid;
+    waitpid $pid, 0;
+}
+
+# SIGKILL: the connections are reset at once
+sub kill {
+    my ($self) = @_;
+    $self->_drop;
+    my $pid = delete $self->{pid} or return;
+    delete $SERVERS{$pid};
+    CORE::kill 'KILL', $pid;
+    waitpid $pid, 0;
+}
+
+# start again, on the same port and with the same options (empty)
+sub restart {
+    my ($self) = @_;
+    $self->kill if $self->{pid};
+    $self->_spawn(0);
+    return $self;
+}
+
+sub pause  { my ($s) = @_; CORE::kill 'STOP', $s->{pid} if $s->{pid}; $s->_drop }
+sub resume { my ($s) = @_; CORE::kill 'CONT', $s->{pid} if $s->{pid} }
+
+END {
+    if ($$ == $PARENT) {
+        for my $s (values %SERVERS) {
+            next unless $s->{pid};
+            CORE::kill 'CONT', $s->{pid};
+            CORE::kill 'KILL', $s->{pid};
+            waitpid $s->{pid}, 0;
+        }
+        %SERVERS = ();
+    }
+}
+
+# ---------------------------------------------------------------- RESP
+
+sub _drop {
+    my ($self) = @_;
+    close $self->{sock} if $self->{sock};
+    delete $self->{sock};
+    delete $self->{rbuf};
+}
+
+sub _connect {
+    my ($self, $timeout) = @_;
+    return if $self->{sock};
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $self->{port}, Proto => 'tcp',
+                                  Timeout => $timeout // 2)
+        or die "TG::Redis: connect to $self->{port}: $!\n";
+    binmode $s;
+    $self->{sock} = $s;
+    $self->{rbuf} = '';
+    if (defined $self->{password}) {
+        my ($ok, $v) = $self->_call('AUTH', $self->{password});
+        die "TG::Redis: AUTH: $v\n" unless $ok;
+    }
+}
+
+sub encode_cmd {
+    my (@a) = @_;
+    return '*' . @a . "\r\n"
+           . join('', map { '$' . length($_) . "\r\n$_\r\n" } @a);
+}
+
+sub _fill {
+    my ($self, $deadline) = @_;
+    my $sel = IO::Select->new($self->{sock});
+    while (1) {
+        my $left = $deadline - Time::HiRes::time();
+        die "TG::Redis: no answer from port $self->{port}\n" if $left <= 0;
+        next unless $sel->can_read($left);
+        my $n = sysread($self->{sock}, my $chunk, 65536);
+        die "TG::Redis: connection to port $self->{port} closed\n" unless $n;
+        $self->{rbuf} .= $chunk;
+        return;
+    }
+}
+
+sub _line {
+    my ($self, $deadline) = @_;
+    while ((my $i = index($self->{rbuf}, "\r\n")) < 0) {
+        $self->_fill($deadline);
+    }
+    my $i = index($self->{rbuf}, "\r\n");
+    my $l = substr($self->{rbuf}, 0, $i + 2, '');
+    $l =~ s/\r\n\z//;
+    return $l;
+}
+
+# one reply: (ok, value); value: string, integer, undef (nil), array ref
+sub _reply {
+    my ($self, $deadline) = @_;
+    my $l = $self->_line($deadline);
+    my $t = substr($l, 0, 1, '');
+    return (1, $l) if $t eq '+' || $t eq ':';
+    return (0, $l) if $t eq '-';
+    if ($t eq '$') {
+        return (1, undef) if $l < 0;
+        $self->_fill($deadline) while length($self->{rbuf}) < $l + 2;
+        my $v = substr($self->{rbuf}, 0, $l + 2, '');
+        return (1, substr($v, 0, $l));
+    }
+    if ($t eq '*') {
+        return (1, undef) if $l < 0;
+        my @a;
+        for (1 .. $l) {
+            my ($ok, $v) = $self->_reply($deadline);
+            push @a, $v;
+        }
+        return (1, \@a);
+    }
+    die "TG::Redis: bad reply type '$t'\n";
+}
+
+sub _call {
+    my ($self, @a) = @_;
+    my $raw = encode_cmd(@a);
+    my $off = 0;
+    while ($off < length $raw) {
+        my $w = syswrite($self->{sock}, $raw, length($raw) - $off, $off);
+        die "TG::Redis: write: $!\n" unless $w;
+        $off += $w;
+    }
+    return $self->_reply(Time::HiRes::time() + 5);
+}
+
+sub try {
+    my ($self, @a) = @_;
+    my @r = eval { $self->_connect; $self->_call(@a) };
+    if ($@) {
+        $self->_drop;
+        return (0, "$@");
+    }
+    return @r;
+}
+
+sub cmd {
+    my ($self, @a) = @_;
+    my ($ok, $v) = $self->try(@a);
+    die "TG::Redis: @a[0 .. ($#a < 2 ? $#a : 2)]: $v\n" unless $ok;
+    return $v;
+}
+
+# ---------------------------------------------------------------- data
+
+sub flushall { $_[0]->cmd('FLUSHALL') }
+
+sub publish {
+    my ($self, $key, $channel) = @_;
+    return $self->cmd('PUBLISH', $channel // 'tg:events', $key);
+}
+
+# set_policy($ws, ipPolicy => {...}, mfa => {...}, ..., [db => N,
+# prefix => 'tg:']): the hash replaced; a value that is not a reference is
+# stored as it is (for invalid JSON)
+sub set_policy {
+    my ($self, $ws, %f) = @_;
+    my $db = delete $f{db};
+    my $prefix = delete $f{prefix} // 'tg:';
+    $self->cmd('SELECT', $db) if defined $db;
+    $self->cmd('DEL', "${prefix}ws:$ws");
+    $self->cmd('HSET', "${prefix}ws:$ws",
+               map { ($_ => ref $f{$_} ? $JSON->encode($f{$_}) : $f{$_}) }
+               sort keys %f) if %f;
+    $self->cmd('SELECT', 0) if defined $db;
+}
+
+sub revoke {
+    my ($self, $jti, $prefix) = @_;
+    $self->cmd('SET', ($prefix // 'tg:') . "revoked:$jti", '1', 'EX', 3600);
+}
+
+sub key_of_token { return 'tg:token:' . sha256_hex($_[1]) }
+
+# an opaque token's record; exp defaults to now + 3600
+sub put_token {
+    my ($self, $token, $rec, $ttl) = @_;
+    my %r = (iat => time, exp => time + 3600, %$rec);
+    $self->cmd('SET', $self->key_of_token($token),
+               ref $rec ? $JSON->encode(\%r) : $rec, 'EX', $ttl // 3600);
+}
+
+# a random opaque token (no dots)
+sub opaque_token {
+    my $t = 'op_';
+    $t .= sprintf '%02x', int rand 256 for 1 .. 24;
+    return $t;
+}
+
+# CLIENT LIST without the helper's own connection
+sub clients {
+    my ($self) = @_;
+    my $me = $self->cmd('CLIENT', 'ID');
+    my $list = $self->cmd('CLIENT', 'LIST');
+    my @c;
+    for my $l (split /\n/, $list) {
+        my %f = map { /^([^=]+)=(.*)$/ ? ($1 => $2) : () } split / /, $l;
+        next if !defined $f{id} || $f{id} == $me;
+        push @c, \%f;
+    }
+    return @c;
+}
+
+# wait until Redis sees N command links (that sent their PING, or SELECT)
+# and M subscribers on the channel; returns true when they are there
+sub wait_links {
+    my ($self, %o) = @_;
+    my $want = $o{clients} // 1;
+    my $subs = $o{subscribers} // 1;
+    my $channel = $o{channel} // 'tg:events';
+    my $deadline = Time::HiRes::time() + ($o{timeout} // 5);
+    while (Time::HiRes::time() < $deadline) {
+        my @c = grep { ($_->{cmd} // '') !~ /^(subscribe|monitor|NULL)$/i
+                       && ($_->{flags} // '') !~ /[PO]/ } $self->clients;
+        my $n = $self->cmd('PUBSUB', 'NUMSUB', $channel);
+        if (@c >= $want && $n->[1] >= $subs) {
+            # the PING's reply may still be on its way to nginx
+            Time::HiRes::sleep(0.05);
+            return 1;
+        }
+        Time::HiRes::sleep(0.02);
+    }
+    return 0;
+}
+
+# MONITOR on a connection of its own: what Redis executes from now on
+sub monitor {
+    my ($self) = @_;
+    my $m = bless { port => $self->{port}, password => $self->{password} },
+                  ref $self;
+    $m->_connect;
+    my ($ok, $v) = $m->_call('MONITOR');
+    die "TG::Redis: MONITOR: $v\n" unless $ok;
+    $self->{mon} = $m;
+    return $m;
+}
+
+# the commands MONITOR saw so far (lines), without those of this helper's
+# own connections
+sub monitor_lines {
+    my ($self, $wait) = @_;
+    my $m = $self->{mon} or return ();
+    Time::HiRes::sleep($wait) if $wait;
+    my $sel = IO::Select->new($m->{sock});
+    while ($sel->can_read(0.05)) {
+        my $n = sysread($m->{sock}, my $chunk, 65536);
+        last unless $n;
+        $m->{rbuf} .= $chunk;
+    }
+    my @l;
+    push @l, $1 while $m->{rbuf} =~ s/\A\+([^\r\n]*)\r\n//;
+    push @{$self->{mon_lines}}, @l;
+    my $mine = $self->{sock} ? $self->{sock}->sockport : -1;
+    return grep { !/127\.0\.0\.1:$mine\]/ } @{$self->{mon_lines} || []};
+}
+
+sub monitor_stop {
+    my ($self) = @_;
+    my $m = delete $self->{mon} or return;
+    delete $self->{mon_lines};
+    $m->_drop;
+}
+
+# ---------------------------------------------------------------- runner
+
+my $SEND = \&TG::HTTP::send_request;
+our @RESPONSES;
+
+sub run_tests {
+    my ($redis, %servers) = @_;
+    require TG::Policy;
+    TG::init_root();
+    TG::start_upstream();
+    TG::keys_dir();
+    Test::More->builder->plan('no_plan')
+        unless Test::More->builder->has_plan;
+    Test::Base::default_object()->filters_delay(1);
+    for my $block (Test::Base::default_object()->blocks) {
+        for my $r (grep { $_->running } $redis, values %servers) {
+            $r->flushall;
+            # no link of an nginx of an earlier block is counted
+            $r->try('CLIENT', 'KILL', 'TYPE', $_, 'SKIPME', 'yes')
+                for qw(normal pubsub);
+        }
+        unless ($block->is_filtered) {
+            unless (eval { $block->run_filters; 1 }) {
+                TG::check(0, $block->name . ' - sections evaluate', $@);
+                next;
+            }
+        }
+        my %addr = (TEST_NGINX_REDIS => $redis->addr,
+                    map { ('TEST_NGINX_REDIS_' . uc($_) => $servers{$_}->addr) }
+                    keys %servers);
+        for my $s (qw(main_config http_config config config_error
+                      config_output no_config_output error_log
+                      error_log_like no_error_log error_log_once)) {
+            next unless exists $block->{$s};
+            for my $v (@{$block->{$s}}) {
+                next unless defined $v && !ref $v;
+                $v =~ s/\$(TEST_NGINX_REDIS(?:_[A-Z0-9]+)?)\b/$addr{$1} \/\/ "\$$1"/ge;
+            }
+        }
+        TG::Policy::prepare($block);
+
+        my @reqs;
+        if (exists $block->{requests}) {
+            my @items = @{$block->{requests}};
+            @items = @{$items[0]} if @items == 1 && ref $items[0] eq 'ARRAY';
+            @reqs = @items;
+        }
+        my @hooks = map { $_->{before} } @reqs;
+        my $first = 1;
+        my $workers = TG::single($block, 'workers') // 1;
+        my $links = TG::single($block, 'redis_links') // $workers;
+        my $wait = !exists $block->{no_redis_wait};
+        @RESPONSES = ();
+        {
+            no warnings 'redefine';
+            local *TG::HTTP::send_request = sub {
+                if ($first) {
+                    $first = 0;
+                    if ($wait) {
+                        TG::check($redis->wait_links(clients => $links),
+                                  $block->name . ' - nginx linked to Redis '
+                                  . "($links command links and a subscriber)");
+                    }
+                }
+                my $h = shift @hooks;
+                $h->() if $h;
+                my $t0 = Time::HiRes::time();
+                my $res = $SEND->(@_);
+                $res->{elapsed} = Time::HiRes::time() - $t0;
+                push @RESPONSES, $res;
+                return $res;
+            };
+            TG::run_block($block);
+        }
+        TG::Policy::after($block);
+        for my $i (0 .. $#reqs) {
+            my $max = $reqs[$i]{max_time} // next;
+            my $res = $RESPONSES[$i] or next;
+            TG::check($res->{elapsed} <= $max,
+                      $block->name . ' (request ' . ($i + 1)
+                      . ") - answered within ${max}s",
+                      sprintf('took %.3fs', $res->{elapsed}));
+        }
+    }
+}
+
+# ---------------------------------------------------------------- fake
+
+package TG::Redis::Fake;
+
+use IO::Select;
+use IO::Socket::INET;
+use POSIX ();
+use Time::HiRes ();
+
+my %FAKES;
+
+# start('blackhole' | 'garbage' [, $junk])
+sub start {
+    my ($class, $mode, $junk) = @_;
+    TG::init_root();
+    $junk //= "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', Listen => 64,
+                                  ReuseAddr => 1)
+        or die "TG::Redis::Fake: listen: $!\n";
+    my $port = $l->sockport;
+    my $log = sprintf '%s/fake-redis-%d.log', $TG::ROOT, $port;
+    open my $fh, '>', $log or die "TG::Redis::Fake: $log: $!\n";
+    close $fh;
+    my $pid = fork // die "TG::Redis::Fake: fork: $!\n";
+    if ($pid == 0) {
+        $SIG{$_} = 'DEFAULT' for qw(INT TERM HUP);
+        setpgrp(0, 0);
+        _serve($l, $mode, $junk, $log);
+        POSIX::_exit(0);
+    }
+    close $l;
+    my $self = bless {pid => $pid, port => $port, mode => $mode,
+                      log => $log}, $class;
+    $FAKES{$pid} = $self;
+    return $self;
+}
+
+sub _serve {
+    my ($l, $mode, $junk, $log) = @_;
+    my $sel = IO::Select->new($l);
+    open my $lf, '>>', $log or POSIX::_exit(1);
+    $lf->autoflush(1);
+    while (1) {
+        for my $s ($sel->can_read(1)) {
+            if ($s == $l) {
+                my $c = $l->accept or next;
+                binmode $c;
+                $sel->add($c);
+                print $lf "accept\n";
+                next;
+            }
+            my $n = sysread($s, my $buf, 65536);
+            if (!$n) {
+                $sel->remove($s);
+                close $s;
+                print $lf "close\n";
+                next;
+            }
+            print $lf "read $n\n";
+            if ($mode eq 'garbage') {
+                syswrite($s, $junk);
+            }
+            # blackhole: read and forget, never answer
+        }
+    }
+}
+
+sub port { $_[0]{port} }
+sub addr { '127.0.0.1:' . $_[0]{port} }
+
+sub accepted {
+    my ($self) = @_;
+    my $n = () = TG::slurp($self->{log}) =~ /^accept$/mg;
+    return $n;
+}
+
+sub reads {
+    my ($self) = @_;
+    my $n = () = TG::slurp($self->{log}) =~ /^read /mg;
+    return $n;
+}
+
+sub stop {
+    my ($self) = @_;
+    my $pid = delete $self->{pid} or return;
+    delete $FAKES{$pid};
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+}
+
+END {
+    if ($$ == $PARENT) {
+        for my $f (values %FAKES) {
+            kill 'KILL', $f->{pid};
+            waitpid $f->{pid}, 0;
+        }
+        %FAKES = ();
+    }
+}
+
+# ---------------------------------------------------------------- nginx
+
+package TG::Redis::Nginx;
+
+use File::Path ();
+use JSON::PP ();
+use POSIX ();
+use Time::HiRes ();
+
+my %NGINX;
+my $SEQ = 0;
+
+sub new {
+    my ($class, %o) = @_;
+    TG::init_root();
+    TG::start_upstream();
+    TG::keys_dir();
+    my $prefix = sprintf '%s/nginx-%s-%02d', $TG::ROOT, $o{name} // 'n',
+                         ++$SEQ;
+    File::Path::rmtree($prefix) if -d $prefix;
+    for my $d ('', qw(/conf /logs /temp /html)) {
+        mkdir "$prefix$d" or die "TG::Redis::Nginx: mkdir $prefix$d: $!\n";
+        chmod 0755, "$prefix$d";
+    }
+    my $self = bless {%o, prefix => $prefix}, $class;
+    if (defined $o{policy}) {
+        my $text = ref $o{policy} ? $JSON->encode($o{policy}) : $o{policy};
+        open my $fh, '>', "$prefix/policy.json" or die "policy: $!\n";
+        print $fh $text;
+        close $fh;
+    }
+    return $self;
+}
+
+sub prefix { $_[0]{prefix} }
+sub port   { $_[0]{port} }
+sub pid    { $_[0]{pid} }
+
+sub _subst {
+    my ($self, $text) = @_;
+    $text //= '';
+    my %v = (
+        TEST_NGINX_SERVER_PORT => $self->{port},
+        TEST_NGINX_UPSTREAM    => TG::upstream_addr(),
+        TEST_NGINX_KEYS        => TG::keys_dir(),
+        TEST_NGINX_PREFIX      => $self->{prefix},
+        TEST_NGINX_POLICY      => "$self->{prefix}/policy.json",
+    );
+    $text =~ s/\$(TEST_NGINX_[A-Z_]+)/exists $v{$1} ? $v{$1} : "\$$1"/ge;
+    return $text;
+}
+
+sub write_conf {
+    my ($self) = @_;
+    my $p = $self->{prefix};
+    my $workers = $self->{workers} // 1;
+    my $level = $self->{log_level} // 'info';
+    my $main = $self->_subst($self->{main_config});
+    my $http = $self->_subst($self->{http_config});
+    my $server = $self->_subst($self->{config});
+    my $conf = <<"EOF";
+load_module $TG::MODULE;
+daemon off;
+master_process on;
+worker_processes $workers;
+error_log logs/error.log $level;
+pid logs/nginx.pid;
+
+$main
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    access_log logs/access.log;
+    default_type text/plain;
+    client_body_temp_path $p/temp/client_body;
+    proxy_temp_path $p/temp/proxy;
+    fastcgi_temp_path $p/temp/fastcgi;
+    uwsgi_temp_path $p/temp/uwsgi;
+    scgi_temp_path $p/temp/scgi;
+
+$http
+
+    server {
+        listen 127.0.0.1:$self->{port};
+        server_name localhost;
+
+$server
+    }
+}
+EOF
+    open my $fh, '>', "$p/conf/nginx.conf" or die "conf: $!\n";
+    print $fh $conf;
+    close $fh;
+    $self->{conf} = $conf;
+}
+
+sub start {
+    my ($self) = @_;
+    my $why;
+    for my $try (1 .. 3) {
+        $self->{port} = TG::free_port();
+        $self->write_conf;
+        unlink "$self->{prefix}/logs/nginx.pid";
+        my %env = TG::nginx_env();
+        my $pid = fork // die "fork: $!\n";
+        if ($pid == 0) {
+            setpgrp(0, 0);
+            open STDIN, '<', '/dev/null';
+            open STDOUT, '>>', "$self->{prefix}/logs/stderr.log";
+            open STDERR, '>&', \*STDOUT;
+            @ENV{keys %env} = values %env;
+            exec $TG::NGINX, '-p', "$self->{prefix}/", '-c', 'conf/nginx.conf';
+            POSIX::_exit(127);
+        }
+        $self->{pid} = $pid;
+        $NGINX{$pid} = $self;
+        my $deadline = Time::HiRes::time() + 10;
+        while (Time::HiRes::time() < $deadline) {
+            if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
+                delete $NGINX{$pid};
+                undef $self->{pid};
+                $why = 'nginx exited: '
+                       . TG::slurp("$self->{prefix}/logs/stderr.log");
+                last;
+            }
+            return $self if -s "$self->{prefix}/logs/nginx.pid"
+                            && TG::port_open($self->{port});
+            Time::HiRes::sleep(0.01);
+        }
+        if ($self->{pid}) {
+            $self->stop;
+            $why = 'nginx did not open its port';
+        }
+        last unless ($why // '') =~ /Address already in use/;
+    }
+    die "TG::Redis::Nginx: $why\n";
+}
+
+sub stop {
+    my ($self) = @_;
+    my $pid = delete $self->{pid} or return;
+    delete $NGINX{$pid};
+    kill 'QUIT', $pid;
+    return if TG::wait_exit($pid, 5);
+    kill 'TERM', $pid;
+    return if TG::wait_exit($pid, 3);
+    kill 'KILL', -$pid;
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+}
+
+END {
+    if ($$ == $PARENT) {
+        $_->stop for values %NGINX;
+    }
+}
+
+# get($path, @headers [, {timeout => S}])
+sub get {
+    my ($self, $path, @h) = @_;
+    my $o = ref $h[-1] eq 'HASH' ? pop @h : {};
+    my $raw = TG::HTTP::build("GET $path", join("\n", @h));
+    my $t0 = Time::HiRes::time();
+    my $res = TG::HTTP::send_request($self->{port}, $raw, $o->{timeout} // 5);
+    $res->{elapsed} = Time::HiRes::time() - $t0;
+    $res->{json} = eval { JSON::PP->new->decode($res->{body}) } // {};
+    $res->{json} = {} unless ref $res->{json} eq 'HASH';
+    return $res;
+}
+
+sub error_log { TG::slurp("$_[0]{prefix}/logs/error.log") }
+sub mark      { length $_[0]->error_log }
+sub log_since { substr($_[0]->error_log, $_[1] // 0) }
+
+sub wait_log {
+    my ($self, $re, $secs, $mark) = @_;
+    my $deadline = Time::HiRes::time() + ($secs // 5);
+    while (1) {
+        return 1 if $self->log_since($mark) =~ $re;
+        return 0 if Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.02);
+    }
+}
+
+sub count_log {
+    my ($self, $needle, $mark) = @_;
+    my $n = () = $self->log_since($mark) =~ /\Q$needle\E/g;
+    return $n;
+}
+
+sub bad_log_lines {
+    my ($self) = @_;
+    my $all = $self->error_log . "\n"
+              . TG::slurp("$self->{prefix}/logs/stderr.log");
+    return grep { /\[(alert|crit|emerg)\]|AddressSanitizer/ } split /\n/, $all;
+}
+
+sub tail {
+    my ($self, $n) = @_;
+    return TG::tail($self->error_log, $n // 30);
+}
+
+1;
