@@ -889,12 +889,24 @@ tg_jwt_claim_scopes(json_t *claims, char *buf, size_t size, size_t *len)
 }
 
 
+/*
+ * The digest of every request's token: the implementation is fetched once
+ * per process, as OpenSSL 3 would otherwise look it up on every call.
+ */
+
 void
 tg_jwt_sha256(const unsigned char *data, size_t len, unsigned char digest[32])
 {
-    unsigned int  n;
+    unsigned int   n;
+    static EVP_MD *md;
 
-    if (EVP_Digest(data, len, digest, &n, EVP_sha256(), NULL) != 1) {
+    if (md == NULL) {
+        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    }
+
+    if (md == NULL
+        || EVP_Digest(data, len, digest, &n, md, NULL) != 1)
+    {
         memset(digest, 0, 32);
         ERR_clear_error();
     }
