@@ -117,7 +117,7 @@ tenant_guard: ip not allowed
 
 
 
-=== TEST 5: enableSupportSubnets true adds tenant_guard_support_subnets: 200
+=== TEST 5: enableSupportSubnets true adds tenant_guard_support_subnets (IPv4 and IPv6)
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "enableSupportSubnets": true,
                                       "ipPolicy": ["10.0.0.0/8"]}}}}
@@ -126,17 +126,29 @@ tenant_guard_policy_file $TEST_NGINX_POLICY;
 tenant_guard_support_subnets 192.0.2.0/24 127.0.0.0/30 2001:db8:ffff::/48;
 --- config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
+set_real_ip_from 127.0.0.1;
+real_ip_header X-Forwarded-For;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
 }
---- request
-GET /items
---- more_headers eval
-TG::bearer({workspace_id => 'acme'})
---- error_code: 200
---- upstream_headers
-X-Workspace-Id: acme
+--- requests eval
+[
+    {request => 'GET /loopback', more_headers => TG::bearer({workspace_id => 'acme'}),
+     error_code => 200, upstream_headers => 'X-Workspace-Id: acme'},
+    (map { +{request => "GET /in/$_",
+             more_headers => "X-Forwarded-For: $_\n" . TG::bearer({workspace_id => 'acme'}),
+             error_code => 200, upstream_headers => 'X-Workspace-Id: acme'} }
+     '192.0.2.200', '2001:db8:ffff:1::9', '10.200.0.1'),
+    (map { +{request => "GET /out/$_",
+             more_headers => "X-Forwarded-For: $_\n" . TG::bearer({workspace_id => 'acme'}),
+             error_code => 403, json_error => 'ip_not_allowed',
+             response_headers => '!WWW-Authenticate', no_upstream => 1} }
+     '192.0.3.1', '127.0.0.4', '2001:db8:fffe::9'),
+]
+--- upstream_count: 4
+--- error_log_count
+3 tenant_guard: ip not allowed
 
 
 

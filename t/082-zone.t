@@ -520,13 +520,13 @@ $TOK{edge} = TG::jwt({iat => time - 1});
 $TOK{new} = TG::jwt({});
 $TOK{free} = TG::jwt({workspace_id => 'free', iat => time - 3600});
 [
+    {request => 'GET /edge', more_headers => main::bearer_of($TOK{edge}), error_code => 200},
     {request => 'GET /old', more_headers => main::bearer_of($TOK{old}), error_code => 401,
      json_error => 'session_idle',
      response_headers_like => 'WWW-Authenticate: ' . TG::Policy::challenge('session_idle'),
      no_upstream => 1},
     {request => 'GET /old/again', more_headers => main::bearer_of($TOK{old}), error_code => 401,
      json_error => 'session_idle', no_upstream => 1},
-    {request => 'GET /edge', more_headers => main::bearer_of($TOK{edge}), error_code => 200},
     {request => 'GET /new', more_headers => main::bearer_of($TOK{new}), error_code => 200},
     {request => 'GET /free', more_headers => main::bearer_of($TOK{free}), error_code => 200,
      upstream_headers => 'X-Workspace-Id: free'},

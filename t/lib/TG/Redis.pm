@@ -190,6 +190,7 @@ sub pause  { my ($s) = @_; CORE::kill 'STOP', $s->{pid} if $s->{pid}; $s->_drop 
 sub resume { my ($s) = @_; CORE::kill 'CONT', $s->{pid} if $s->{pid} }
 
 END {
+    local $?;
     if ($$ == $PARENT) {
         for my $s (values %SERVERS) {
             next unless $s->{pid};
@@ -345,9 +346,9 @@ sub key_of_token { return 'tg:token:' . sha256_hex($_[1]) }
 # an opaque token's record; exp defaults to now + 3600
 sub put_token {
     my ($self, $token, $rec, $ttl) = @_;
-    my %r = (iat => time, exp => time + 3600, %$rec);
-    $self->cmd('SET', $self->key_of_token($token),
-               ref $rec ? $JSON->encode(\%r) : $rec, 'EX', $ttl // 3600);
+    my $v = ref $rec ? $JSON->encode({iat => time, exp => time + 3600, %$rec})
+                     : $rec;
+    $self->cmd('SET', $self->key_of_token($token), $v, 'EX', $ttl // 3600);
 }
 
 # a random opaque token (no dots)
@@ -429,6 +430,74 @@ sub monitor_stop {
     my $m = delete $self->{mon} or return;
     delete $self->{mon_lines};
     $m->_drop;
+}
+
+# ---------------------------------------------------------------- checks
+
+# refused($res, $status, $code, $name [, $description]): status, JSON body
+# with that error and a non-empty error_description, Content-Type JSON
+sub refused {
+    my ($res, $status, $code, $name, $desc) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my ($ct) = TG::HTTP::header_values($res, 'Content-Type');
+    my $j = eval { JSON::PP->new->decode($res->{body} // '') };
+    $j = {} unless ref $j eq 'HASH';
+    my $ok = ($res->{status} // 0) == $status
+             && ($ct // '') =~ m{^application/json\b}i
+             && ($j->{error} // '') eq $code
+             && defined $j->{error_description} && !ref $j->{error_description}
+             && length $j->{error_description}
+             && (!defined $desc || $j->{error_description} eq $desc);
+    Test::More::ok($ok, "$name: $status $code" . (defined $desc ? " \"$desc\"" : ''))
+        or Test::More::diag(sprintf "got %s (%.3fs) %s%s",
+                                    $res->{status} // 'no status',
+                                    $res->{elapsed} // 0,
+                                    $res->{error} ? "[$res->{error}] " : '',
+                                    substr($res->{body} // '', 0, 300));
+    return $ok;
+}
+
+# passed($res, $name, %upstream_headers): 200 from the mock upstream, which
+# saw those tenant headers
+sub passed {
+    my ($res, $name, %h) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my $j = eval { JSON::PP->new->decode($res->{body} // '') };
+    my %got;
+    if (ref $j eq 'HASH' && ref $j->{headers} eq 'ARRAY') {
+        for my $p (@{$j->{headers}}) {
+            push @{$got{lc $p->[0]}}, $p->[1];
+        }
+    }
+    my @bad;
+    for my $k (sort keys %h) {
+        my $v = $got{lc $k} || [];
+        push @bad, "$k: got " . (@$v ? join(', ', @$v) : 'none')
+            unless @$v == 1 && $v->[0] eq $h{$k};
+    }
+    my $ok = ($res->{status} // 0) == 200 && ref $j eq 'HASH'
+             && $j->{uri} && !@bad;
+    Test::More::ok($ok, "$name: 200 from upstream"
+                        . (%h ? ' with ' . join(', ', map { "$_: $h{$_}" } sort keys %h) : ''))
+        or Test::More::diag(sprintf "got %s (%.3fs) %s%s %s",
+                                    $res->{status} // 'no status',
+                                    $res->{elapsed} // 0,
+                                    $res->{error} ? "[$res->{error}] " : '',
+                                    substr($res->{body} // '', 0, 300),
+                                    join('; ', @bad));
+    return $ok;
+}
+
+# poll(sub { ... true when done }, $seconds, $interval): seconds it took, or
+# undef when it never became true
+sub poll {
+    my ($f, $secs, $every) = @_;
+    my $t0 = Time::HiRes::time();
+    while (1) {
+        return Time::HiRes::time() - $t0 if $f->();
+        return undef if Time::HiRes::time() - $t0 > $secs;
+        Time::HiRes::sleep($every // 0.02);
+    }
 }
 
 # ---------------------------------------------------------------- runner
@@ -609,6 +678,7 @@ sub stop {
 }
 
 END {
+    local $?;
     if ($$ == $PARENT) {
         for my $f (values %FAKES) {
             kill 'KILL', $f->{pid};
@@ -773,6 +843,7 @@ sub stop {
 }
 
 END {
+    local $?;
     if ($$ == $PARENT) {
         $_->stop for values %NGINX;
     }
