@@ -392,8 +392,8 @@ ngx_http_tenant_guard_challenge(ngx_http_request_t *r,
     value.len = p - value.data;
 
     h = ngx_http_tenant_guard_headers_out(r,
-                                          &ngx_http_tenant_guard_www_authenticate,
-                                          &value);
+                                     &ngx_http_tenant_guard_www_authenticate,
+                                     &value);
     if (h == NULL) {
         return NGX_ERROR;
     }

@@ -991,7 +991,9 @@ ngx_http_tenant_guard_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     for (i = 0; i < value[2].len; i++) {
-        if (!(ngx_http_tenant_guard_isalnum(value[2].data[i]) || value[2].data[i] == '-')) {
+        if (!ngx_http_tenant_guard_isalnum(value[2].data[i])
+            && value[2].data[i] != '-')
+        {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid header name \"%V\"", &value[2]);
             return NGX_CONF_ERROR;

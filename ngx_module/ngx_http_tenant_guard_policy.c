@@ -131,8 +131,8 @@ ngx_http_tenant_guard_support_subnets(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
-    tmcf->support.items = ngx_pcalloc(cf->pool,
-                                      (cf->args->nelts - 1) * sizeof(tg_cidr_t));
+    tmcf->support.items = ngx_pcalloc(cf->pool, (cf->args->nelts - 1)
+                                                * sizeof(tg_cidr_t));
     if (tmcf->support.items == NULL) {
         return NGX_CONF_ERROR;
     }

@@ -702,8 +702,9 @@ ngx_http_tenant_guard_redis_call(ngx_http_request_t *r,
 
 
 ngx_int_t
-ngx_http_tenant_guard_redis_background(ngx_http_tenant_guard_redis_bg_pt handler,
-    void *data, int argc, const char **argv, const size_t *argvlen)
+ngx_http_tenant_guard_redis_background(
+    ngx_http_tenant_guard_redis_bg_pt handler, void *data, int argc,
+    const char **argv, const size_t *argvlen)
 {
     ngx_http_tenant_guard_link_t    *link;
     ngx_http_tenant_guard_waiter_t  *w;

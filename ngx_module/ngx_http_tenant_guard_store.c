@@ -405,8 +405,8 @@ ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
     len[1] = key.len;
 
     if (ngx_http_tenant_guard_redis_call(r,
-                                         ngx_http_tenant_guard_store_policy_reply,
-                                         ctx, 2, argv, len)
+                                   ngx_http_tenant_guard_store_policy_reply,
+                                   ctx, 2, argv, len)
         != NGX_OK)
     {
         if (ngx_http_tenant_guard_store_unavailable(r, ctx) == NGX_OK) {
@@ -584,8 +584,8 @@ ngx_http_tenant_guard_store_opaque(ngx_http_request_t *r,
     len[1] = key.len;
 
     if (ngx_http_tenant_guard_redis_call(r,
-                                         ngx_http_tenant_guard_store_token_reply,
-                                         ctx, 2, argv, len)
+                                   ngx_http_tenant_guard_store_token_reply,
+                                   ctx, 2, argv, len)
         != NGX_OK)
     {
         ctx->result = TG_RESULT_UNAVAILABLE;
@@ -661,8 +661,8 @@ ngx_http_tenant_guard_store_revoked(ngx_http_request_t *r,
     len[1] = key.len;
 
     if (ngx_http_tenant_guard_redis_call(r,
-                                       ngx_http_tenant_guard_store_revoked_reply,
-                                       ctx, 2, argv, len)
+                                   ngx_http_tenant_guard_store_revoked_reply,
+                                   ctx, 2, argv, len)
         != NGX_OK)
     {
         (void) ngx_http_tenant_guard_store_unavailable(r, ctx);

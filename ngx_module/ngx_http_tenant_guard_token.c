@@ -510,8 +510,9 @@ ngx_http_tenant_guard_token_bearer(ngx_http_request_t *r, ngx_str_t *token)
     token->len = end - p;
 
     for ( /* void */ ; p < end; p++) {
-        if (!(ngx_http_tenant_guard_isalnum(*p) || *p == '-' || *p == '.' || *p == '_'
-              || *p == '~' || *p == '+' || *p == '/' || *p == '='))
+        if (!(ngx_http_tenant_guard_isalnum(*p) || *p == '-' || *p == '.'
+              || *p == '_' || *p == '~' || *p == '+' || *p == '/'
+              || *p == '='))
         {
             return NGX_ERROR;
         }
@@ -565,7 +566,8 @@ ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
                                buf, 32, &value, &len);
         if (rc == -1) {
             ctx->result = TG_RESULT_INVALID_TOKEN;
-            ngx_str_set(&ctx->detail, "a tenant claim is neither a string nor an integer");
+            ngx_str_set(&ctx->detail,
+                        "a tenant claim is neither a string nor an integer");
             return NGX_OK;
         }
 
