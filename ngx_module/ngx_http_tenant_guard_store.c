@@ -47,6 +47,9 @@ static void ngx_http_tenant_guard_store_revoked_reply(ngx_http_request_t *r,
     void *data, ngx_http_tenant_guard_reply_t *reply);
 static ngx_int_t ngx_http_tenant_guard_store_key(ngx_http_request_t *r,
     ngx_str_t *key, const char *kind, u_char *id, size_t len);
+static ngx_int_t ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, const char *cmd, const char *kind,
+    u_char *id, size_t len, ngx_http_tenant_guard_redis_pt handler);
 static ngx_int_t ngx_http_tenant_guard_store_unavailable(
     ngx_http_request_t *r, ngx_http_tenant_guard_ctx_t *ctx);
 
@@ -310,6 +313,41 @@ ngx_http_tenant_guard_store_key(ngx_http_request_t *r, ngx_str_t *key,
 }
 
 
+/*
+ * Asks Redis "CMD <prefix><kind><id>" for the request, which then waits:
+ * NGX_AGAIN; NGX_DECLINED when the link is down, NGX_ERROR without memory.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, const char *cmd, const char *kind,
+    u_char *id, size_t len, ngx_http_tenant_guard_redis_pt handler)
+{
+    ngx_str_t    key;
+    const char  *argv[2];
+    size_t       alen[2];
+
+    if (ngx_http_tenant_guard_store_key(r, &key, kind, id, len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = cmd;
+    alen[0] = ngx_strlen(cmd);
+    argv[1] = (char *) key.data;
+    alen[1] = key.len;
+
+    if (ngx_http_tenant_guard_redis_call(r, handler, ctx, 2, argv, alen)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    ctx->waiting = 1;
+
+    return NGX_AGAIN;
+}
+
+
 /* Redis did not answer: 503, or the fallback, as the location says */
 
 static ngx_int_t
@@ -341,9 +379,8 @@ ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
 {
     u_char                              *p;
     size_t                               n;
-    ngx_str_t                            key, *ws;
-    const char                          *argv[2];
-    size_t                               len[2];
+    ngx_int_t                            rc;
+    ngx_str_t                           *ws;
     ngx_http_tenant_guard_policy_rec_t   rec;
     ngx_http_tenant_guard_main_conf_t   *tmcf;
     u_char                               buf[8192];
@@ -393,33 +430,21 @@ ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_tenant_guard_store_key(r, &key, "ws:", ws->data, ws->len)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
+    rc = ngx_http_tenant_guard_store_ask(r, ctx, "HGETALL", "ws:", ws->data,
+                                     ws->len,
+                                     ngx_http_tenant_guard_store_policy_reply);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
-    argv[0] = "HGETALL";
-    len[0] = 7;
-    argv[1] = (char *) key.data;
-    len[1] = key.len;
-
-    if (ngx_http_tenant_guard_redis_call(r,
-                                   ngx_http_tenant_guard_store_policy_reply,
-                                   ctx, 2, argv, len)
-        != NGX_OK)
-    {
-        if (ngx_http_tenant_guard_store_unavailable(r, ctx) == NGX_OK) {
-            return NGX_OK;
-        }
-
-        ctx->policy = ngx_http_tenant_guard_policy_file_find(r, ws);
+    if (ngx_http_tenant_guard_store_unavailable(r, ctx) == NGX_OK) {
         return NGX_OK;
     }
 
-    ctx->waiting = 1;
+    ctx->policy = ngx_http_tenant_guard_policy_file_find(r, ws);
 
-    return NGX_AGAIN;
+    return NGX_OK;
 }
 
 
@@ -556,9 +581,7 @@ ngx_int_t
 ngx_http_tenant_guard_store_opaque(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx)
 {
-    ngx_str_t                           key;
-    const char                         *argv[2];
-    size_t                              len[2];
+    ngx_int_t                           rc;
     u_char                              hex[64];
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
@@ -572,29 +595,15 @@ ngx_http_tenant_guard_store_opaque(ngx_http_request_t *r,
 
     ngx_hex_dump(hex, ctx->key, 32);
 
-    if (ngx_http_tenant_guard_store_key(r, &key, "token:", hex, 64)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    rc = ngx_http_tenant_guard_store_ask(r, ctx, "GET", "token:", hex, 64,
+                                     ngx_http_tenant_guard_store_token_reply);
 
-    argv[0] = "GET";
-    len[0] = 3;
-    argv[1] = (char *) key.data;
-    len[1] = key.len;
-
-    if (ngx_http_tenant_guard_redis_call(r,
-                                   ngx_http_tenant_guard_store_token_reply,
-                                   ctx, 2, argv, len)
-        != NGX_OK)
-    {
+    if (rc == NGX_DECLINED) {
         ctx->result = TG_RESULT_UNAVAILABLE;
         return NGX_OK;
     }
 
-    ctx->waiting = 1;
-
-    return NGX_AGAIN;
+    return rc;
 }
 
 
@@ -637,9 +646,7 @@ ngx_int_t
 ngx_http_tenant_guard_store_revoked(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *jti)
 {
-    ngx_str_t                           key;
-    const char                         *argv[2];
-    size_t                              len[2];
+    ngx_int_t                           rc;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
@@ -648,30 +655,16 @@ ngx_http_tenant_guard_store_revoked(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ngx_http_tenant_guard_store_key(r, &key, "revoked:", jti->data,
-                                        jti->len)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    rc = ngx_http_tenant_guard_store_ask(r, ctx, "EXISTS", "revoked:",
+                                   jti->data, jti->len,
+                                   ngx_http_tenant_guard_store_revoked_reply);
 
-    argv[0] = "EXISTS";
-    len[0] = 6;
-    argv[1] = (char *) key.data;
-    len[1] = key.len;
-
-    if (ngx_http_tenant_guard_redis_call(r,
-                                   ngx_http_tenant_guard_store_revoked_reply,
-                                   ctx, 2, argv, len)
-        != NGX_OK)
-    {
+    if (rc == NGX_DECLINED) {
         (void) ngx_http_tenant_guard_store_unavailable(r, ctx);
         return NGX_OK;
     }
 
-    ctx->waiting = 1;
-
-    return NGX_AGAIN;
+    return rc;
 }
 
 
@@ -741,36 +734,17 @@ ngx_int_t
 ngx_http_tenant_guard_store_seen_read(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, time_t max_idle)
 {
-    ngx_str_t    key;
-    const char  *argv[2];
-    size_t       len[2];
-    u_char       hex[64];
+    ngx_int_t  rc;
+    u_char     hex[64];
 
     ngx_hex_dump(hex, ctx->key, 32);
 
-    if (ngx_http_tenant_guard_store_key(r, &key, "seen:", hex, 64) != NGX_OK)
-    {
-        return NGX_DECLINED;
-    }
-
-    argv[0] = "GET";
-    len[0] = 3;
-    argv[1] = (char *) key.data;
-    len[1] = key.len;
-
     ctx->retry = max_idle;
 
-    if (ngx_http_tenant_guard_redis_call(r,
-                                         ngx_http_tenant_guard_store_seen_reply,
-                                         ctx, 2, argv, len)
-        != NGX_OK)
-    {
-        return NGX_DECLINED;
-    }
+    rc = ngx_http_tenant_guard_store_ask(r, ctx, "GET", "seen:", hex, 64,
+                                      ngx_http_tenant_guard_store_seen_reply);
 
-    ctx->waiting = 1;
-
-    return NGX_AGAIN;
+    return (rc == NGX_ERROR) ? NGX_DECLINED : rc;
 }
 
 
