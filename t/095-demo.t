@@ -1,0 +1,30 @@
+# The demo that "make run" starts: its own checks, run once (DEMO_ONESHOT),
+# on a free port, against the module the suite tests.
+
+use strict;
+use warnings;
+
+use Test::More;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+
+my $top = abs_path(dirname(abs_path(__FILE__)) . '/..');
+
+local $ENV{DEMO_ONESHOT} = 1;
+local $ENV{DEMO_PORT} = 0;
+
+my $out = `cd $top && timeout 120 bash conf/demo/run-demo 2>&1`;
+my $rc = $? >> 8;
+
+is($rc, 0, 'the demo exits 0') or diag($out);
+like($out, qr/demo: all 6 requests gave the expected result/,
+     'every demo request gave the expected status');
+like($out, qr/X-Workspace-Id: ws1/, 'the backend saw the token\'s workspace');
+like($out, qr/"error":"workspace_mismatch"/,
+     'a ws1 token on a ws2 path is refused with its JSON error');
+like($out, qr/tenant_guard: invalid token: the token has expired, token_id: /,
+     'the refusal is logged with a token id');
+unlike($out, qr/\[(alert|emerg|crit)\]/, 'no alert in the demo\'s logs');
+unlike($out, qr/AddressSanitizer/, 'no AddressSanitizer report');
+
+done_testing();
