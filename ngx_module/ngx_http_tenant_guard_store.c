@@ -259,7 +259,12 @@ ngx_http_tenant_guard_store_fresh(ngx_http_request_t *r, time_t stored)
         return 1;
     }
 
-    return ngx_time() - stored <= 1;
+    /*
+     * ngx_time() counts whole seconds: only an entry stored in this very
+     * second is sure to be younger than one.
+     */
+
+    return ngx_time() == stored;
 }
 
 

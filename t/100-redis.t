@@ -446,7 +446,7 @@ X-Workspace-Id: acme
 
 
 
-=== TEST 14: prefix=app1: keys are read under app1:, tg: keys are ignored
+=== TEST 14: prefix=app1: keys are read under app1:, tg: keys are ignored, events come on app1:events
 --- redis eval
 $main::R->set_policy('acme', mfa => {required => main::T()}, prefix => 'app1:');
 $main::R->set_policy('beta', mfa => {required => main::T()});
@@ -478,6 +478,24 @@ $TOK{rev} = TG::jwt({workspace_id => 'gamma', jti => 'jti-app1'});
     {request => 'GET /c', more_headers => main::bearer_of($TOK{rev}),
      error_code => 401, json_error => 'invalid_token',
      json_error_description => 'the token has been revoked', no_upstream => 1},
+    # events under the wrong prefix or on the wrong channel change nothing
+    {before => sub {
+         $main::R->set_policy('beta', mfa => {required => main::T()}, prefix => 'app1:');
+         $main::R->publish('tg:ws:beta', 'app1:events');
+         $main::R->publish('app1:ws:beta', 'tg:events');
+         Time::HiRes::sleep(0.2);
+     },
+     request => 'GET /d', more_headers => main::bearer_of($TOK{beta}),
+     error_code => 200},
+    # app1:ws:beta on app1:events: the new policy
+    {before => sub {
+         TG::check($main::R->publish('app1:ws:beta', 'app1:events') == 1,
+                   'prefix=app1: - PUBLISH app1:events reached nginx');
+         Time::HiRes::sleep(0.2);
+     },
+     request => 'GET /e', more_headers => main::bearer_of($TOK{beta}),
+     error_code => 401, json_error => 'insufficient_user_authentication',
+     no_upstream => 1},
 ]
 
 

@@ -27,7 +27,10 @@ package TG::Redis;
 #
 #   my $f = TG::Redis::Fake->start('blackhole');  # accepts, reads, never answers
 #   my $f = TG::Redis::Fake->start('garbage');    # answers every read with junk
-#   $f->port, $f->addr, $f->accepted (connections accepted so far), $f->stop
+#   my $f = TG::Redis::Fake->start('close');      # reads the first command
+#                                                 # (logged), closes
+#   $f->port, $f->addr, $f->accepted (connections accepted so far),
+#   $f->accept_times, $f->first_times('PING'), $f->reads, $f->stop
 #
 # An nginx of its own (several may run at once, unlike TG::run_block):
 #
@@ -597,7 +600,7 @@ use Time::HiRes ();
 
 my %FAKES;
 
-# start('blackhole' | 'garbage' [, $junk])
+# start('blackhole' | 'garbage' | 'close' [, $junk])
 sub start {
     my ($class, $mode, $junk) = @_;
     TG::init_root();
@@ -633,9 +636,9 @@ sub _serve {
         for my $s ($sel->can_read(1)) {
             if ($s == $l) {
                 my $c = $l->accept or next;
+                printf $lf "accept %.6f\n", Time::HiRes::time();
                 binmode $c;
                 $sel->add($c);
-                print $lf "accept\n";
                 next;
             }
             my $n = sysread($s, my $buf, 65536);
@@ -646,6 +649,15 @@ sub _serve {
                 next;
             }
             print $lf "read $n\n";
+            if ($mode eq 'close') {
+                # which link it was: the first command it sent
+                my ($cmd) = $buf =~ /\A\*\d+\r\n\$\d+\r\n(\w+)/;
+                printf $lf "first %.6f %s\n", Time::HiRes::time(),
+                       uc($cmd // '?');
+                $sel->remove($s);
+                close $s;
+                next;
+            }
             if ($mode eq 'garbage') {
                 syswrite($s, $junk);
             }
@@ -659,8 +671,21 @@ sub addr { '127.0.0.1:' . $_[0]{port} }
 
 sub accepted {
     my ($self) = @_;
-    my $n = () = TG::slurp($self->{log}) =~ /^accept$/mg;
+    my $n = () = TG::slurp($self->{log}) =~ /^accept /mg;
     return $n;
+}
+
+# the times of the accepted connections
+sub accept_times {
+    my ($self) = @_;
+    return TG::slurp($self->{log}) =~ /^accept (\S+)$/mg;
+}
+
+# 'close' mode: the times at which a link whose first command was $cmd
+# (PING, SUBSCRIBE, AUTH, SELECT) dialed
+sub first_times {
+    my ($self, $cmd) = @_;
+    return TG::slurp($self->{log}) =~ /^first (\S+) \Q$cmd\E$/mg;
 }
 
 sub reads {
