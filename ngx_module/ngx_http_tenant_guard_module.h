@@ -182,6 +182,9 @@ char *ngx_http_tenant_guard_zone(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_http_tenant_guard_zone_get(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len, u_char *buf, size_t size,
     size_t *n);
+ngx_int_t ngx_http_tenant_guard_zone_copy(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len, ngx_pool_t *pool,
+    u_char **value, size_t *n);
 ngx_int_t ngx_http_tenant_guard_zone_put(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len, u_char *value, size_t n,
     time_t expires);

@@ -388,7 +388,6 @@ ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
     ngx_str_t                           *ws;
     ngx_http_tenant_guard_policy_rec_t   rec;
     ngx_http_tenant_guard_main_conf_t   *tmcf;
-    u_char                               buf[8192];
 
     if (ctx->policy != NULL) {
         return NGX_OK;
@@ -402,14 +401,15 @@ ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ngx_http_tenant_guard_zone_get(tmcf->zone,
-                                       NGX_HTTP_TENANT_GUARD_KIND_POLICY,
-                                       ws->data, ws->len, buf, sizeof(buf),
-                                       &n)
-        == NGX_OK
-        && n >= sizeof(rec))
-    {
-        ngx_memcpy(&rec, buf, sizeof(rec));
+    rc = ngx_http_tenant_guard_zone_copy(tmcf->zone,
+                                         NGX_HTTP_TENANT_GUARD_KIND_POLICY,
+                                         ws->data, ws->len, r->pool, &p, &n);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK && n >= sizeof(rec)) {
+        ngx_memcpy(&rec, p, sizeof(rec));
 
         if (n == sizeof(rec) + rec.nip * sizeof(tg_cidr_t)
             && (ngx_http_tenant_guard_store_fresh(r, (time_t) rec.stored)
@@ -419,13 +419,6 @@ ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
                 ctx->policy = ngx_http_tenant_guard_policy_file_find(r, ws);
                 return NGX_OK;
             }
-
-            p = ngx_pnalloc(r->pool, n);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_memcpy(p, buf, n);
 
             ((ngx_http_tenant_guard_policy_rec_t *) p)->policy.ip.items =
                                                         (tg_cidr_t *)

@@ -310,33 +310,29 @@ ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
 {
     u_char                          *p, *last;
     size_t                           n;
+    ngx_int_t                        rc;
     ngx_str_t                       *s;
     ngx_uint_t                       i;
     ngx_http_tenant_guard_record_t   rec;
-    u_char                           buf[NGX_HTTP_TENANT_GUARD_RECORD_MAX];
 
-    if (ngx_http_tenant_guard_zone_get(zone, NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
-                                       ctx->key, 32, buf, sizeof(buf), &n)
-        != NGX_OK
-        || n < sizeof(rec))
-    {
+    rc = ngx_http_tenant_guard_zone_copy(zone,
+                                         NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
+                                         ctx->key, 32, r->pool, &p, &n);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (n < sizeof(rec)) {
         return NGX_DECLINED;
     }
 
-    ngx_memcpy(&rec, buf, sizeof(rec));
+    ngx_memcpy(&rec, p, sizeof(rec));
 
     if (rec.fingerprint != lcf->fingerprint
         || !ngx_http_tenant_guard_store_fresh(r, (time_t) rec.stored))
     {
         return NGX_DECLINED;
     }
-
-    p = ngx_pnalloc(r->pool, n);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, buf, n);
 
     last = p + n;
     p += sizeof(rec);

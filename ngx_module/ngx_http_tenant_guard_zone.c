@@ -274,6 +274,59 @@ ngx_http_tenant_guard_zone_get(ngx_http_tenant_guard_zone_t *zone,
 }
 
 
+/*
+ * Copies the value out into the pool, whatever its size: NGX_OK, or
+ * NGX_DECLINED when absent or expired, NGX_ERROR without memory.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_copy(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len, ngx_pool_t *pool,
+    u_char **value, size_t *n)
+{
+    uint32_t                       hash;
+    ngx_int_t                      rc;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    hash = ngx_http_tenant_guard_zone_hash(kind, key, len);
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = ngx_http_tenant_guard_zone_find(zone, kind, key, len, hash);
+
+    if (tn != NULL) {
+        if (tn->expires && tn->expires <= ngx_time()) {
+            ngx_http_tenant_guard_zone_delete(zone, tn);
+
+        } else {
+            *value = ngx_pnalloc(pool, tn->value_len ? tn->value_len : 1);
+
+            if (*value == NULL) {
+                rc = NGX_ERROR;
+
+            } else {
+                ngx_queue_remove(&tn->queue);
+                ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
+
+                ngx_memcpy(*value, tn->data + tn->key_len, tn->value_len);
+                *n = tn->value_len;
+                zone->sh->hits++;
+                rc = NGX_OK;
+            }
+        }
+    }
+
+    if (rc == NGX_DECLINED) {
+        zone->sh->misses++;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}
+
+
 /* stores a value, replacing one of the same key; NGX_ERROR if it won't fit */
 
 ngx_int_t

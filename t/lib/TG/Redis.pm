@@ -45,6 +45,16 @@ package TG::Redis;
 #   $n->bad_log_lines       [alert]/[crit]/[emerg]/AddressSanitizer lines
 #   $n->upstream_since($off), TG::upstream_size()
 #
+# Checks for plain Test::More files:
+#
+#   TG::Redis::refused($res, $status, $code, $name [, $description])
+#       status, Content-Type application/json, {"error": $code,
+#       "error_description": non-empty (or exactly $description)}
+#   TG::Redis::passed($res, $name, %upstream_headers)
+#       200 from the mock upstream, which saw exactly those headers
+#   TG::Redis::poll(sub { done }, $seconds [, $every])
+#       seconds until done, or undef
+#
 # And a Test::Base runner:
 #
 #   TG::Redis::run_tests($redis, %servers)   instead of run_tests(): like
