@@ -30,16 +30,22 @@ static ngx_str_t  ngx_http_tenant_guard_json_type =
 ngx_int_t
 ngx_http_tenant_guard_preaccess_handler(ngx_http_request_t *r)
 {
-    ngx_http_tenant_guard_srv_conf_t  *scf;
+    ngx_http_tenant_guard_ctx_t       *ctx;
     ngx_http_tenant_guard_loc_conf_t  *lcf;
 
-    scf = ngx_http_get_module_srv_conf(r, ngx_http_tenant_guard_module);
-
-    if (!scf->strip) {
-        return NGX_DECLINED;
-    }
-
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
+
+    /* a login's sources see the request as the client sent it */
+
+    if (lcf->login != NULL) {
+        ctx = ngx_http_tenant_guard_get_ctx(r);
+
+        if (ctx == NULL
+            || ngx_http_tenant_guard_login_sources(r, lcf, ctx) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
 
     if (ngx_http_tenant_guard_headers_strip(r, lcf) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -112,7 +118,11 @@ ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
         if (rc != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
 
+    /* once the token is judged, also when that waited for Redis */
+
+    if (!ctx->checked) {
         ctx->checked = 1;
 
         /* a token that is not good counts toward the address's ban */

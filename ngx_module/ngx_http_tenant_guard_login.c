@@ -321,6 +321,45 @@ ngx_http_tenant_guard_login_body_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * The variable sources, evaluated in the preaccess phase before the
+ * tenant headers are stripped: $http_x_workspace_id is the client's.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_login_sources(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
+{
+    ngx_http_tenant_guard_login_t  *login;
+
+    login = lcf->login;
+
+    if (ctx->login_sources) {
+        return NGX_OK;
+    }
+
+    ctx->login_sources = 1;
+
+    if (login->workspace.cv != NULL
+        && ngx_http_tenant_guard_login_value(r, &login->workspace,
+                                             &ctx->login_ws)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (login->identifier.cv != NULL
+        && ngx_http_tenant_guard_login_value(r, &login->identifier,
+                                             &ctx->login_id)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
@@ -330,10 +369,15 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
 
     login = lcf->login;
 
-    if (ngx_http_tenant_guard_login_value(r, &login->workspace, &ws)
-        != NGX_OK
-        || ngx_http_tenant_guard_login_value(r, &login->identifier, &id)
-           != NGX_OK)
+    ws = ctx->login_ws;
+    id = ctx->login_id;
+
+    if ((login->workspace.cv == NULL
+         && ngx_http_tenant_guard_login_value(r, &login->workspace, &ws)
+            != NGX_OK)
+        || (login->identifier.cv == NULL
+            && ngx_http_tenant_guard_login_value(r, &login->identifier, &id)
+               != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -844,7 +888,8 @@ ngx_http_tenant_guard_ban_counted(void *data,
     size_t                              alen[5];
     u_char                              value[NGX_TIME_T_LEN];
     u_char                              ttl[NGX_TIME_T_LEN];
-    u_char                              name[128];
+    u_char                              name[
+                                    NGX_HTTP_TENANT_GUARD_MAX_PREFIX + 80];
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     if (reply == NULL || reply->type != NGX_HTTP_TENANT_GUARD_REPLY_ARRAY

@@ -14,7 +14,6 @@
 static void *ngx_http_tenant_guard_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_tenant_guard_init_main_conf(ngx_conf_t *cf,
     void *conf);
-static void *ngx_http_tenant_guard_create_srv_conf(ngx_conf_t *cf);
 static void *ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
@@ -41,8 +40,6 @@ static char *ngx_http_tenant_guard_bind(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_tenant_guard_kind(ngx_str_t *name,
     ngx_str_t *kinds, ngx_uint_t n);
-static ngx_uint_t ngx_http_tenant_guard_used(
-    ngx_http_tenant_guard_loc_conf_t *conf);
 static uint32_t ngx_http_tenant_guard_fingerprint(
     ngx_http_tenant_guard_loc_conf_t *conf);
 
@@ -262,7 +259,7 @@ static ngx_http_module_t  ngx_http_tenant_guard_module_ctx = {
     ngx_http_tenant_guard_create_main_conf, /* create main configuration */
     ngx_http_tenant_guard_init_main_conf,  /* init main configuration */
 
-    ngx_http_tenant_guard_create_srv_conf, /* create server configuration */
+    NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
 
     ngx_http_tenant_guard_create_loc_conf, /* create location configuration */
@@ -332,13 +329,6 @@ ngx_http_tenant_guard_init_main_conf(ngx_conf_t *cf, void *conf)
 
 
 static void *
-ngx_http_tenant_guard_create_srv_conf(ngx_conf_t *cf)
-{
-    return ngx_pcalloc(cf->pool, sizeof(ngx_http_tenant_guard_srv_conf_t));
-}
-
-
-static void *
 ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf)
 {
     ngx_http_tenant_guard_loc_conf_t  *conf;
@@ -384,28 +374,11 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_tenant_guard_loc_conf_t *prev = parent;
     ngx_http_tenant_guard_loc_conf_t *conf = child;
 
-    ngx_uint_t                          i, used;
+    ngx_uint_t                          i;
     ngx_array_t                        *amr;
-    ngx_http_tenant_guard_srv_conf_t   *scf;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
-    used = ngx_http_tenant_guard_used(conf) || ngx_http_tenant_guard_used(prev);
-
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
-
-    /*
-     * Client copies of the tenant headers are removed in every location of
-     * a server that uses the module anywhere (or whose http block does);
-     * while merging, cf->ctx holds the configuration of the server the
-     * location belongs to.
-     */
-
-    if (used) {
-        scf = ngx_http_conf_get_module_srv_conf(cf,
-                                               ngx_http_tenant_guard_module);
-        scf->strip = 1;
-    }
-
     ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
     ngx_conf_merge_uint_value(conf->algorithms, prev->algorithms,
                               TG_ALG_DEFAULT);
@@ -585,44 +558,6 @@ ngx_http_tenant_guard_fingerprint(ngx_http_tenant_guard_loc_conf_t *conf)
 }
 
 
-/* whether a directive of the module was given at this level */
-
-static ngx_uint_t
-ngx_http_tenant_guard_used(ngx_http_tenant_guard_loc_conf_t *conf)
-{
-    ngx_uint_t  i;
-
-    if (conf->enable != NGX_CONF_UNSET
-        || conf->keys != NGX_CONF_UNSET_PTR
-        || conf->algorithms != NGX_CONF_UNSET_UINT
-        || conf->audiences != NGX_CONF_UNSET_PTR
-        || conf->scopes != NGX_CONF_UNSET_PTR
-        || conf->binds != NGX_CONF_UNSET_PTR
-        || conf->login != NGX_CONF_UNSET_PTR
-        || conf->redis_failure != NGX_CONF_UNSET_UINT
-        || conf->opaque != NGX_CONF_UNSET
-        || conf->mfa_amr != NGX_CONF_UNSET_PTR
-        || conf->mfa_acr != NGX_CONF_UNSET_PTR
-        || conf->leeway != NGX_CONF_UNSET
-        || conf->max_token_size != NGX_CONF_UNSET_SIZE
-        || conf->issuer.data != NULL
-        || conf->realm.data != NULL)
-    {
-        return 1;
-    }
-
-    for (i = 0; i < NGX_HTTP_TENANT_GUARD_NHEADERS; i++) {
-        if (conf->headers[i].data != NULL
-            || (i < NGX_HTTP_TENANT_GUARD_NIDS && conf->claims[i].data != NULL))
-        {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 /*
  * The headers a client may not send: those this location sets and the
  * defaults, so a renamed header cannot be smuggled under its usual name.
@@ -706,8 +641,9 @@ ngx_http_tenant_guard_init(ngx_conf_t *cf)
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
     /*
-     * Client copies of the tenant headers go in the preaccess phase: it
-     * runs in every location and subrequest, whatever "satisfy" says.
+     * Client copies of the tenant headers go in the preaccess phase, in
+     * every server: it runs in every location and subrequest, whatever
+     * "satisfy" says.
      */
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);

@@ -114,11 +114,6 @@ typedef struct {
 
 
 typedef struct {
-    ngx_flag_t                    strip;      /* the server uses the module */
-} ngx_http_tenant_guard_srv_conf_t;
-
-
-typedef struct {
     ngx_flag_t                    enable;
     ngx_http_tenant_guard_keys_t *keys;
     ngx_uint_t                    algorithms;
@@ -167,6 +162,8 @@ typedef struct {
     time_t                        retry;      /* banned: seconds left */
     ngx_http_tenant_guard_login_t *login;     /* an outcome to watch for */
     ngx_str_t                     login_ws;
+    ngx_str_t                     login_id;
+    unsigned                      login_sources:1;
     u_char                        ban_key[32];
     u_char                        key[32];    /* the token's SHA-256 */
 } ngx_http_tenant_guard_ctx_t;
@@ -242,6 +239,8 @@ ngx_int_t ngx_http_tenant_guard_policy_idle(ngx_http_request_t *r,
 char *ngx_http_tenant_guard_login(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_tenant_guard_login_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_tenant_guard_login_sources(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 ngx_int_t ngx_http_tenant_guard_login_access(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 void ngx_http_tenant_guard_identifier_key(ngx_str_t *ws, ngx_str_t *id,

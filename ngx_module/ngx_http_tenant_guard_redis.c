@@ -177,6 +177,16 @@ ngx_http_tenant_guard_redis_parse(ngx_conf_t *cf,
         if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
             rcf->prefix.data = value[i].data + 7;
             rcf->prefix.len = value[i].len - 7;
+
+            /* key and channel names are built in fixed buffers */
+
+            if (rcf->prefix.len > NGX_HTTP_TENANT_GUARD_MAX_PREFIX) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"prefix=\" is longer than %d bytes",
+                                   NGX_HTTP_TENANT_GUARD_MAX_PREFIX);
+                return NGX_CONF_ERROR;
+            }
+
             continue;
         }
 

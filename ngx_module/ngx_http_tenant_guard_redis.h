@@ -15,6 +15,8 @@
 
 /* a reply as the rest of the module sees it: no hiredis type leaks out */
 
+#define NGX_HTTP_TENANT_GUARD_MAX_PREFIX     64
+
 #define NGX_HTTP_TENANT_GUARD_REPLY_NIL      0
 #define NGX_HTTP_TENANT_GUARD_REPLY_STRING   1
 #define NGX_HTTP_TENANT_GUARD_REPLY_INTEGER  2

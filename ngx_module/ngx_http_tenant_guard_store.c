@@ -787,7 +787,8 @@ ngx_http_tenant_guard_store_publish(ngx_str_t *key)
     u_char                             *p;
     const char                         *argv[3];
     size_t                              len[3];
-    u_char                              channel[64];
+    u_char                              channel[
+                                    NGX_HTTP_TENANT_GUARD_MAX_PREFIX + 8];
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     tmcf = ngx_http_tenant_guard_store_main();

@@ -35,6 +35,20 @@ sub fail_in {
                            "X-Login: $id\nX-Workspace: $ws", %o);
 }
 
+# the same, the workspace sent as X-Workspace-Id: a tenant header that is
+# stripped before the request goes on, but the login's source sees it
+sub fail_ws {
+    my ($ws, $id, %o) = @_;
+    return TG::Ban::passes("POST /auth/login\npassword=wrong",
+                           "X-Login: $id\nX-Workspace-Id: $ws", %o);
+}
+
+sub refused_ws {
+    my ($ws, $id, $range, %o) = @_;
+    return TG::Ban::banned('id', $range, "POST /auth/login\npassword=wrong",
+                           "X-Login: $id\nX-Workspace-Id: $ws", %o);
+}
+
 sub refused_in {
     my ($ws, $id, $range, %o) = @_;
     return TG::Ban::banned('id', $range, "POST /auth/login\npassword=wrong",
@@ -130,6 +144,33 @@ location = /auth/login {
 --- error_log_count
 1 tenant_guard: login identifier banned, level 1, for 60 s
 2 tenant_guard: banned: the login identifier is banned
+
+
+
+=== TEST 3b: workspace=$http_x_workspace_id sees the client's header, which upstream does not
+--- policy eval
++{default => TG::Ban::policy_ban(first => [100, 60, 60]),
+  workspaces => {acme => {ban => TG::Ban::policy_ban(first => [2, 60, 60])->{ban}}}}
+--- http_config
+tenant_guard_zone zone=tg:1m;
+tenant_guard_policy_file $TEST_NGINX_POLICY;
+--- config
+location = /auth/login {
+    tenant_guard_login identifier=$http_x_login workspace=$http_x_workspace_id;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/401;
+}
+--- requests eval
+[
+    fail_ws('acme', 'alice'),
+    fail_ws('acme', 'alice'),
+    refused_ws('acme', 'alice', [58, 60]),
+]
+--- upstream_count: 2
+--- upstream_headers_all
+!X-Workspace-Id
+--- error_log_count
+1 tenant_guard: login identifier banned, level 1, for 60 s
+1 tenant_guard: banned: the login identifier is banned
 
 
 

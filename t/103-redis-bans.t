@@ -110,6 +110,49 @@ for my $h (qw(A B)) {
 is(scalar @{ $r->cmd('KEYS', 'tg:ban:*') || [] }, 0,
    'the reset deleted the ban key');
 
+# a token judged after waiting for Redis (an unknown opaque token) still
+# counts toward the address's permanent level
+my $C = TG::Redis::Nginx->new(
+    name => 'c',
+    policy => {default => {ban => {permanentBanThreshold => 3,
+                                   permanentBanCollectingTime => 60,
+                                   permanentBanDuration => 30}}},
+    http_config => "tenant_guard_zone zone=tg:1m;\n"
+                   . "tenant_guard_redis " . $r->addr . ";\n"
+                   . "tenant_guard_policy_file \$TEST_NGINX_POLICY;\n"
+                   . "log_format tg '\$tenant_guard_result "
+                   . "\$tenant_guard_token_id';\n",
+    config => <<'C',
+tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
+access_log logs/tg.log tg;
+location / {
+    tenant_guard on;
+    tenant_guard_opaque_tokens on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+C
+)->start;
+ok($r->wait_links(clients => 5, subscribers => 3), 'host C linked');
+
+for my $n (1 .. 3) {
+    TG::Redis::refused($C->get('/x', "Authorization: Bearer unknown-$n"),
+                       401, 'invalid_token', "unknown opaque token no. $n");
+}
+
+# the count comes back from Redis without the request waiting for it
+my $ip;
+TG::Redis::poll(sub {
+    $ip = $C->get('/x', 'Authorization: Bearer unknown-4');
+    ($ip->{status} // 0) == 429;
+}, 1.0);
+TG::Redis::refused($ip, 429, 'banned',
+                   'the third unknown token banned the address');
+
+my $log = TG::slurp($C->prefix . '/logs/tg.log');
+like($log, qr/^invalid_token [0-9a-f]{16}$/m,
+     '$tenant_guard_result and $tenant_guard_token_id are set after a wait');
+$C->stop;
+
 for my $h (qw(A B)) {
     unlike($H{$h}->error_log, qr/\[(alert|crit|emerg)\]|AddressSanitizer/,
            "host $h: no alert in the error log");
