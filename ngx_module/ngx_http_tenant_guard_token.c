@@ -37,6 +37,9 @@ static void ngx_http_tenant_guard_token_id(ngx_http_request_t *r,
 static ngx_int_t ngx_http_tenant_guard_token_verify(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
     ngx_str_t *token);
+static ngx_int_t ngx_http_tenant_guard_token_adopt(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    tg_jwt_t *jwt, size_t size);
 static ngx_int_t ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 static void ngx_http_tenant_guard_token_cleanup(void *data);
@@ -164,7 +167,6 @@ ngx_http_tenant_guard_token_record(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *json)
 {
     tg_jwt_t                           jwt;
-    ngx_pool_cleanup_t                *cln;
     ngx_http_tenant_guard_loc_conf_t  *lcf;
     char                               err[256];
 
@@ -183,29 +185,9 @@ ngx_http_tenant_guard_token_record(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        json_decref(jwt.claims);
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_http_tenant_guard_token_cleanup;
-    cln->data = jwt.claims;
-
-    ctx->claims = jwt.claims;
-    ctx->exp = (time_t) jwt.exp;
-    ctx->iat = (time_t) jwt.iat;
-
-    ctx->payload.data = ngx_pnalloc(r->pool, json->len);
-    if (ctx->payload.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->payload.len = tg_jwt_claims_dump(jwt.claims,
-                                          (char *) ctx->payload.data,
-                                          json->len);
-
-    if (ngx_http_tenant_guard_token_claims(r, lcf, ctx) != NGX_OK) {
+    if (ngx_http_tenant_guard_token_adopt(r, lcf, ctx, &jwt, json->len)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -250,9 +232,8 @@ ngx_http_tenant_guard_token_verify(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
     ngx_str_t *token)
 {
-    tg_jwt_t             jwt;
-    ngx_pool_cleanup_t  *cln;
-    char                 err[256];
+    tg_jwt_t  jwt;
+    char      err[256];
 
     if (tg_jwt_verify(&lcf->jwt, token->data, token->len,
                       (long long) ngx_time(), &jwt, err, sizeof(err))
@@ -269,29 +250,43 @@ ngx_http_tenant_guard_token_verify(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    return ngx_http_tenant_guard_token_adopt(r, lcf, ctx, &jwt, token->len);
+}
+
+
+/*
+ * A verified token's claims become the request's: freed with its pool,
+ * kept as compact JSON for the zone (never longer than size: the token or
+ * the record they came from), and mapped to the tenant ids.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_token_adopt(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    tg_jwt_t *jwt, size_t size)
+{
+    ngx_pool_cleanup_t  *cln;
+
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
-        json_decref(jwt.claims);
+        json_decref(jwt->claims);
         return NGX_ERROR;
     }
 
     cln->handler = ngx_http_tenant_guard_token_cleanup;
-    cln->data = jwt.claims;
+    cln->data = jwt->claims;
 
-    ctx->claims = jwt.claims;
-    ctx->exp = (time_t) jwt.exp;
-    ctx->iat = (time_t) jwt.iat;
+    ctx->claims = jwt->claims;
+    ctx->exp = (time_t) jwt->exp;
+    ctx->iat = (time_t) jwt->iat;
 
-    /* compact JSON of the claims is never longer than the token */
-
-    ctx->payload.data = ngx_pnalloc(r->pool, token->len);
+    ctx->payload.data = ngx_pnalloc(r->pool, size);
     if (ctx->payload.data == NULL) {
         return NGX_ERROR;
     }
 
-    ctx->payload.len = tg_jwt_claims_dump(jwt.claims,
-                                          (char *) ctx->payload.data,
-                                          token->len);
+    ctx->payload.len = tg_jwt_claims_dump(jwt->claims,
+                                          (char *) ctx->payload.data, size);
 
     return ngx_http_tenant_guard_token_claims(r, lcf, ctx);
 }

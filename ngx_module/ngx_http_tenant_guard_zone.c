@@ -37,6 +37,9 @@ static void ngx_http_tenant_guard_zone_insert(ngx_rbtree_node_t *temp,
 static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_find(
     ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *key,
     size_t len, uint32_t hash);
+static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_add(
+    ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *key,
+    size_t len, uint32_t hash, size_t size, time_t expires);
 static void ngx_http_tenant_guard_zone_delete(
     ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_node_t *tn);
 static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_alloc(
@@ -335,7 +338,6 @@ ngx_http_tenant_guard_zone_put(ngx_http_tenant_guard_zone_t *zone,
     time_t expires)
 {
     uint32_t                       hash;
-    ngx_rbtree_node_t             *node;
     ngx_http_tenant_guard_node_t  *tn;
 
     if (len > 0xffff || n > 0xffffff) {
@@ -361,32 +363,15 @@ ngx_http_tenant_guard_zone_put(ngx_http_tenant_guard_zone_t *zone,
         ngx_http_tenant_guard_zone_delete(zone, tn);
     }
 
-    tn = ngx_http_tenant_guard_zone_alloc(zone,
-                               offsetof(ngx_http_tenant_guard_node_t, data)
-                               + offsetof(ngx_rbtree_node_t, color)
-                               + len + n);
-    if (tn == NULL) {
-        ngx_shmtx_unlock(&zone->shpool->mutex);
-        return NGX_ERROR;
+    tn = ngx_http_tenant_guard_zone_add(zone, kind, key, len, hash, n,
+                                        expires);
+    if (tn != NULL) {
+        ngx_memcpy(tn->data + len, value, n);
     }
-
-    node = ngx_http_tenant_guard_rbnode(tn);
-    node->key = hash;
-
-    tn->kind = (u_char) kind;
-    tn->key_len = (u_short) len;
-    tn->value_len = (uint32_t) n;
-    tn->expires = expires;
-    ngx_memcpy(tn->data, key, len);
-    ngx_memcpy(tn->data + len, value, n);
-
-    ngx_rbtree_insert(&zone->sh->rbtree, node);
-    ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
-    zone->sh->entries++;
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    return NGX_OK;
+    return tn ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -434,7 +419,6 @@ ngx_http_tenant_guard_zone_idle(ngx_http_tenant_guard_zone_t *zone,
     time_t                         now;
     uint32_t                       hash;
     ngx_int_t                      rc;
-    ngx_rbtree_node_t             *node;
     ngx_http_tenant_guard_idle_t   idle;
     ngx_http_tenant_guard_node_t  *tn;
 
@@ -480,27 +464,12 @@ ngx_http_tenant_guard_zone_idle(ngx_http_tenant_guard_zone_t *zone,
         goto done;
     }
 
-    tn = ngx_http_tenant_guard_zone_alloc(zone,
-                               offsetof(ngx_http_tenant_guard_node_t, data)
-                               + offsetof(ngx_rbtree_node_t, color)
-                               + len + sizeof(idle));
-    if (tn == NULL) {
-        goto done;
+    tn = ngx_http_tenant_guard_zone_add(zone,
+                                        NGX_HTTP_TENANT_GUARD_KIND_IDLE,
+                                        key, len, hash, sizeof(idle), expires);
+    if (tn != NULL) {
+        ngx_memcpy(tn->data + len, &idle, sizeof(idle));
     }
-
-    node = ngx_http_tenant_guard_rbnode(tn);
-    node->key = hash;
-
-    tn->kind = NGX_HTTP_TENANT_GUARD_KIND_IDLE;
-    tn->key_len = (u_short) len;
-    tn->value_len = sizeof(idle);
-    tn->expires = expires;
-    ngx_memcpy(tn->data, key, len);
-    ngx_memcpy(tn->data + len, &idle, sizeof(idle));
-
-    ngx_rbtree_insert(&zone->sh->rbtree, node);
-    ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
-    zone->sh->entries++;
 
 done:
 
@@ -567,6 +536,41 @@ ngx_http_tenant_guard_zone_find(ngx_http_tenant_guard_zone_t *zone,
     }
 
     return NULL;
+}
+
+
+/* a new entry of size value bytes, left for the caller to fill, in place */
+
+static ngx_http_tenant_guard_node_t *
+ngx_http_tenant_guard_zone_add(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len, uint32_t hash, size_t size,
+    time_t expires)
+{
+    ngx_rbtree_node_t             *node;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    tn = ngx_http_tenant_guard_zone_alloc(zone,
+                               offsetof(ngx_http_tenant_guard_node_t, data)
+                               + offsetof(ngx_rbtree_node_t, color)
+                               + len + size);
+    if (tn == NULL) {
+        return NULL;
+    }
+
+    node = ngx_http_tenant_guard_rbnode(tn);
+    node->key = hash;
+
+    tn->kind = (u_char) kind;
+    tn->key_len = (u_short) len;
+    tn->value_len = (uint32_t) size;
+    tn->expires = expires;
+    ngx_memcpy(tn->data, key, len);
+
+    ngx_rbtree_insert(&zone->sh->rbtree, node);
+    ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
+    zone->sh->entries++;
+
+    return tn;
 }
 
 
@@ -652,7 +656,6 @@ ngx_http_tenant_guard_zone_update(ngx_http_tenant_guard_zone_t *zone,
     time_t                         expires;
     uint32_t                       hash;
     ngx_int_t                      rc;
-    ngx_rbtree_node_t             *node;
     ngx_http_tenant_guard_node_t  *tn;
 
     hash = ngx_http_tenant_guard_zone_hash(kind, key, len);
@@ -670,28 +673,14 @@ ngx_http_tenant_guard_zone_update(ngx_http_tenant_guard_zone_t *zone,
     }
 
     if (tn == NULL) {
-        tn = ngx_http_tenant_guard_zone_alloc(zone,
-                                   offsetof(ngx_http_tenant_guard_node_t, data)
-                                   + offsetof(ngx_rbtree_node_t, color)
-                                   + len + size);
+        tn = ngx_http_tenant_guard_zone_add(zone, kind, key, len, hash, size,
+                                            0);
         if (tn == NULL) {
             ngx_shmtx_unlock(&zone->shpool->mutex);
             return NGX_ERROR;
         }
 
-        node = ngx_http_tenant_guard_rbnode(tn);
-        node->key = hash;
-
-        tn->kind = (u_char) kind;
-        tn->key_len = (u_short) len;
-        tn->value_len = (uint32_t) size;
-        tn->expires = 0;
-        ngx_memcpy(tn->data, key, len);
         ngx_memzero(tn->data + len, size);
-
-        ngx_rbtree_insert(&zone->sh->rbtree, node);
-        ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
-        zone->sh->entries++;
 
     } else {
         ngx_queue_remove(&tn->queue);
