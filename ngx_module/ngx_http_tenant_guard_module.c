@@ -385,6 +385,14 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
     ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
     ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 30);
+
+    /* kept small, so that exp + leeway cannot overflow */
+
+    if (conf->leeway > 86400) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tenant_guard_leeway\" must be at most 1d");
+        return NGX_CONF_ERROR;
+    }
     ngx_conf_merge_size_value(conf->max_token_size, prev->max_token_size,
                               TG_JWT_MAX_SIZE);
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);

@@ -676,12 +676,17 @@ tg_jwt_time_claim(json_t *claims, const char *name, long long *value,
         return 0;
     }
 
-    if (json_is_integer(json)) {
-        *value = (long long) json_integer_value(json);
-        return 1;
-    }
+    /* bounded, so that exp + leeway and now - iat cannot overflow */
 
-    if (json_is_real(json)) {
+    if (json_is_integer(json)) {
+        if (json_integer_value(json) > -1000000000000000LL
+            && json_integer_value(json) < 1000000000000000LL)
+        {
+            *value = (long long) json_integer_value(json);
+            return 1;
+        }
+
+    } else if (json_is_real(json)) {
         d = json_real_value(json);
 
         if (isfinite(d) && d > -1e15 && d < 1e15) {
