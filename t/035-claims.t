@@ -447,3 +447,34 @@ location / {
      upstream_uri => '/nbf-now'},
 ]
 --- upstream_count: 1
+
+
+
+=== TEST 24: exp at the largest 64-bit integer is refused, not overflowed (found by fuzzing)
+--- config
+tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
+location / {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- request
+GET /items
+--- more_headers eval
+TG::bearer({exp => 9223372036854775807})
+--- error_code: 401
+--- json_error: invalid_token
+--- json_error_description: the "exp" claim is not a NumericDate
+--- no_upstream
+
+
+
+=== TEST 25: tenant_guard_leeway over a day fails nginx -t
+--- config
+tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
+tenant_guard_leeway 2d;
+location / {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- config_error
+"tenant_guard_leeway" must be at most 1d
