@@ -26,7 +26,7 @@ tg_cidr_parse(tg_cidr_t *cidr, const char *text, size_t len)
     char        *end;
     long         prefix;
 
-    if (len == 0 || len >= sizeof(buf)) {
+    if (len == 0 || len >= sizeof(buf) || memchr(text, '\0', len) != NULL) {
         return -1;
     }
 

@@ -21,6 +21,7 @@
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include "tg_b64.h"
 #include "tg_json.h"
@@ -601,7 +602,19 @@ tg_jwks_load_pem(tg_keyset_t *ks, const unsigned char *data, size_t len,
 static int
 tg_jwks_pkey_fit(tg_key_t *key, EVP_PKEY *pkey, char *err, size_t err_len)
 {
-    char  group[64];
+    BIGNUM  *e;
+    char     group[64];
+    static BIGNUM  *f4;
+
+    if (f4 == NULL) {
+        f4 = BN_new();
+
+        if (f4 == NULL || !BN_set_word(f4, RSA_F4)) {
+            snprintf(err, err_len, "out of memory");
+            EVP_PKEY_free(pkey);
+            return -1;
+        }
+    }
 
     switch (EVP_PKEY_get_base_id(pkey)) {
 
@@ -611,6 +624,25 @@ tg_jwks_pkey_fit(tg_key_t *key, EVP_PKEY *pkey, char *err, size_t err_len)
                      TG_JWKS_MIN_RSA_BITS);
             goto failed;
         }
+
+        /*
+         * With e = 1 a padded digest is its own signature: anyone could
+         * sign.  The exponent must be odd and at least 65537, as NIST SP
+         * 800-56B asks.
+         */
+
+        e = NULL;
+
+        if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e)
+            || !BN_is_odd(e) || BN_cmp(e, f4) < 0)
+        {
+            BN_free(e);
+            snprintf(err, err_len, "an RSA key's exponent must be odd and "
+                     "at least 65537");
+            goto failed;
+        }
+
+        BN_free(e);
 
         key->type = TG_KEY_RSA;
         break;

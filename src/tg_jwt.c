@@ -817,10 +817,10 @@ tg_jwt_claim_value(json_t *claims, const char *name, char *buf, size_t size,
         return -1;
     }
 
-    /* compact JSON escapes control characters, so the text is safe */
+    /* compact JSON escapes control characters, but not DEL */
 
     n = json_dumpb(json, buf, size, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (n == 0 || n > size) {
+    if (n == 0 || n > size || memchr(buf, 0x7f, n) != NULL) {
         return -1;
     }
 
