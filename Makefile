@@ -6,6 +6,8 @@
 #   make asan    the module with AddressSanitizer, and the suite run on it
 #   make run     the demo on 127.0.0.1:8080 (DEMO_PORT, DEMO_ONESHOT=1)
 #   make bench   wrk: plain proxy vs guarded proxy (BENCH_SECONDS, BENCH_WORKERS)
+#   make unit    the engine's C unit tests (ASan, UBSan)
+#   make fuzz    the engine's libFuzzer targets, FUZZ_SECONDS each
 #   make clean
 
 SHELL := /bin/bash
@@ -34,7 +36,7 @@ DEB_PACKAGES := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
                 curl gcc make
 DEB_OPTIONAL := libjson-pp-perl
 
-.PHONY: all deps build test asan run bench clean
+.PHONY: all deps build test asan run bench unit fuzz clean
 
 all: build
 
@@ -107,6 +109,28 @@ run: build
 
 bench: build
 	$(TOP)/bench/run
+
+# The engine's C unit tests alone, under ASan and UBSan ("make test" runs
+# them too).
+unit: deps
+	cd $(TOP) && $(PROVE) -v t/200-unit.t
+
+# The engine's libFuzzer targets, each for FUZZ_SECONDS (fuzz/README.md).
+# They need clang and its runtime, installed here rather than for everyone.
+FUZZ_SECONDS ?= 30
+
+fuzz: deps
+	@missing=""; \
+	for p in clang libclang-rt-14-dev; do \
+	    [ "$$(dpkg-query -W -f='$${db:Status-Status}' "$$p" 2>/dev/null)" \
+	        = installed ] || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "fuzz: installing$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	        --no-install-recommends $$missing; \
+	fi
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(TOP)/fuzz/run
 
 clean:
 	rm -rf $(BUILD)
