@@ -40,6 +40,9 @@ static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_find(
 static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_add(
     ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *key,
     size_t len, uint32_t hash, size_t size, time_t expires);
+static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_take(
+    ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *key,
+    size_t len);
 static void ngx_http_tenant_guard_zone_delete(
     ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_node_t *tn);
 static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_alloc(
@@ -241,34 +244,19 @@ ngx_http_tenant_guard_zone_get(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len, u_char *buf, size_t size,
     size_t *n)
 {
-    uint32_t                       hash;
     ngx_int_t                      rc;
     ngx_http_tenant_guard_node_t  *tn;
 
-    hash = ngx_http_tenant_guard_zone_hash(kind, key, len);
     rc = NGX_DECLINED;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    tn = ngx_http_tenant_guard_zone_find(zone, kind, key, len, hash);
+    tn = ngx_http_tenant_guard_zone_take(zone, kind, key, len);
 
-    if (tn != NULL) {
-        if (tn->expires && tn->expires <= ngx_time()) {
-            ngx_http_tenant_guard_zone_delete(zone, tn);
-
-        } else if (tn->value_len <= size) {
-            ngx_queue_remove(&tn->queue);
-            ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
-
-            ngx_memcpy(buf, tn->data + tn->key_len, tn->value_len);
-            *n = tn->value_len;
-            zone->sh->hits++;
-            rc = NGX_OK;
-        }
-    }
-
-    if (rc != NGX_OK) {
-        zone->sh->misses++;
+    if (tn != NULL && tn->value_len <= size) {
+        ngx_memcpy(buf, tn->data + tn->key_len, tn->value_len);
+        *n = tn->value_len;
+        rc = NGX_OK;
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
@@ -287,46 +275,63 @@ ngx_http_tenant_guard_zone_copy(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len, ngx_pool_t *pool,
     u_char **value, size_t *n)
 {
-    uint32_t                       hash;
     ngx_int_t                      rc;
     ngx_http_tenant_guard_node_t  *tn;
 
-    hash = ngx_http_tenant_guard_zone_hash(kind, key, len);
     rc = NGX_DECLINED;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    tn = ngx_http_tenant_guard_zone_find(zone, kind, key, len, hash);
+    tn = ngx_http_tenant_guard_zone_take(zone, kind, key, len);
 
     if (tn != NULL) {
-        if (tn->expires && tn->expires <= ngx_time()) {
-            ngx_http_tenant_guard_zone_delete(zone, tn);
+        *value = ngx_pnalloc(pool, tn->value_len ? tn->value_len : 1);
+
+        if (*value == NULL) {
+            rc = NGX_ERROR;
 
         } else {
-            *value = ngx_pnalloc(pool, tn->value_len ? tn->value_len : 1);
-
-            if (*value == NULL) {
-                rc = NGX_ERROR;
-
-            } else {
-                ngx_queue_remove(&tn->queue);
-                ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
-
-                ngx_memcpy(*value, tn->data + tn->key_len, tn->value_len);
-                *n = tn->value_len;
-                zone->sh->hits++;
-                rc = NGX_OK;
-            }
+            ngx_memcpy(*value, tn->data + tn->key_len, tn->value_len);
+            *n = tn->value_len;
+            rc = NGX_OK;
         }
-    }
-
-    if (rc == NGX_DECLINED) {
-        zone->sh->misses++;
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
     return rc;
+}
+
+
+/*
+ * A live entry, made the most recently used, with the mutex held; an
+ * expired one is dropped.  Counts hits and misses.
+ */
+
+static ngx_http_tenant_guard_node_t *
+ngx_http_tenant_guard_zone_take(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len)
+{
+    ngx_http_tenant_guard_node_t  *tn;
+
+    tn = ngx_http_tenant_guard_zone_find(zone, kind, key, len,
+                              ngx_http_tenant_guard_zone_hash(kind, key, len));
+
+    if (tn != NULL && tn->expires && tn->expires <= ngx_time()) {
+        ngx_http_tenant_guard_zone_delete(zone, tn);
+        tn = NULL;
+    }
+
+    if (tn == NULL) {
+        zone->sh->misses++;
+        return NULL;
+    }
+
+    ngx_queue_remove(&tn->queue);
+    ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
+    zone->sh->hits++;
+
+    return tn;
 }
 
 

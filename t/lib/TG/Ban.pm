@@ -43,8 +43,8 @@ use warnings;
 use JSON::PP ();
 use Test::Base ();
 use Test::More ();
+use TG::Policy ();
 
-my $JSON = JSON::PP->new->canonical;
 
 our @RESPONSES;     # the responses of the running block, in order
 
@@ -119,41 +119,11 @@ sub chunked {
 
 # ---------------------------------------------------------------- runner
 
-sub prefix_of {
-    my ($block) = @_;
-    return sprintf '%s/%03d', $TG::ROOT, $block->seq_num;
-}
-
-sub policy_path {
-    my ($block) = @_;
-    return sprintf '%s/ban-policy-%03d.json', $TG::ROOT, $block->seq_num;
-}
-
-sub prepare {
-    my ($block) = @_;
-    my $path = policy_path($block);
-
-    if (exists $block->{policy}) {
-        my @v = @{$block->{policy}};
-        my $text = (@v == 1 && ref $v[0] eq 'HASH')
-                   ? $JSON->encode($v[0])
-                   : join '', map { defined $_ ? $_ : '' } @v;
-        open my $fh, '>', $path or die "TG::Ban: $path: $!\n";
-        print $fh $text;
-        close $fh or die "TG::Ban: $path: $!\n";
-        chmod 0644, $path;
-    }
-
-    for my $s (qw(main_config http_config config config_error config_output
-                  no_config_output))
-    {
-        next unless exists $block->{$s};
-        for my $v (@{$block->{$s}}) {
-            next unless defined $v && !ref $v;
-            $v =~ s/\$TEST_NGINX_POLICY\b/$path/g;
-        }
-    }
-}
+# the policy file of a block: written, and named in its sections, as
+# TG::Policy does it
+*prefix_of   = \&TG::Policy::prefix_of;
+*policy_path = \&TG::Policy::policy_path;
+*prepare     = \&TG::Policy::prepare;
 
 sub retry_after {
     my ($res) = @_;
