@@ -11,12 +11,39 @@
 #include "ngx_http_tenant_guard_module.h"
 
 
+/*
+ * The access pipeline, in the order SPEC gives: a banned address is
+ * refused before any other work, idleness is last so that a refused
+ * request does not count as use.  "token" marks the steps that need
+ * "tenant_guard on"; the others serve login endpoints too.
+ */
+
+typedef struct {
+    ngx_http_tenant_guard_step_pt     handler;
+    ngx_uint_t                        token;
+} ngx_http_tenant_guard_step_t;
+
+
 static ngx_int_t ngx_http_tenant_guard_refuse(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 static ngx_int_t ngx_http_tenant_guard_challenge(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, const tg_result_t *res,
     ngx_str_t *description);
 static u_char *ngx_http_tenant_guard_quoted(u_char *p, ngx_str_t *s);
+
+
+static ngx_http_tenant_guard_step_t  ngx_http_tenant_guard_steps[] = {
+    { ngx_http_tenant_guard_ban_address, 0 },     /* ..._STEP_ADDRESS */
+    { ngx_http_tenant_guard_login_step, 0 },      /* ..._STEP_LOGIN */
+    { ngx_http_tenant_guard_token_check, 1 },     /* ..._STEP_TOKEN */
+    { ngx_http_tenant_guard_token_revoked, 1 },   /* ..._STEP_REVOKED */
+    { ngx_http_tenant_guard_ban_subject, 1 },     /* ..._STEP_BAN */
+    { ngx_http_tenant_guard_policy_check, 1 },    /* ..._STEP_POLICY */
+    { ngx_http_tenant_guard_token_scopes, 1 },    /* ..._STEP_SCOPE */
+    { ngx_http_tenant_guard_token_bind, 1 },      /* ..._STEP_BIND */
+    { ngx_http_tenant_guard_policy_idle, 1 },     /* ..._STEP_IDLE */
+    { ngx_http_tenant_guard_headers_set, 1 },     /* ..._STEP_HEADERS */
+};
 
 
 static ngx_str_t  ngx_http_tenant_guard_www_authenticate =
@@ -56,10 +83,10 @@ ngx_http_tenant_guard_preaccess_handler(ngx_http_request_t *r)
 
 
 /*
- * The pipeline: address ban, token, identity ban, policy, scopes, binds,
- * idleness, headers.  A step that asks Redis suspends the request; the
- * reply resumes the phases and the handler goes on where it stopped, each
- * step keeping its outcome in ctx.
+ * Runs the steps from where the request is.  A step that waits (for Redis,
+ * or for the body) leaves ctx->step as it is; the wake-up runs the phases
+ * again and the same step reads what it waited for.  The verdict is
+ * ctx->result: the first step that sets a refusal ends the pipeline.
  */
 
 ngx_int_t
@@ -67,6 +94,7 @@ ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
 {
     ngx_int_t                          rc;
     ngx_http_tenant_guard_ctx_t       *ctx;
+    ngx_http_tenant_guard_step_t      *step;
     ngx_http_tenant_guard_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
@@ -80,110 +108,51 @@ ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ctx->waiting) {
+    if (ctx->ask.waiting) {
         return ngx_http_tenant_guard_store_suspend(r);
     }
 
-    if (lcf->login != NULL) {
-        rc = ngx_http_tenant_guard_login_access(r, lcf, ctx);
+    while (ctx->step < NGX_HTTP_TENANT_GUARD_STEP_DONE) {
+        step = &ngx_http_tenant_guard_steps[ctx->step];
 
-        if (rc == NGX_HTTP_TOO_MANY_REQUESTS
-            && ctx->result == TG_RESULT_BANNED)
-        {
-            return ngx_http_tenant_guard_refuse(r, lcf, ctx);
+        if (step->token && !lcf->enable) {
+            return NGX_DECLINED;
         }
 
-        if (rc != NGX_DECLINED || !lcf->enable) {
+        rc = step->handler(r, lcf, ctx);
+
+        if (rc == NGX_AGAIN) {
+            return ngx_http_tenant_guard_store_suspend(r);
+        }
+
+        if (rc == NGX_DONE) {
+            return NGX_DONE;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != NGX_OK) {
             return rc;
         }
-    }
 
-    if (!ctx->started) {
-        ctx->started = 1;
+        if (ctx->step == NGX_HTTP_TENANT_GUARD_STEP_REVOKED) {
+            ctx->judged = 1;
+        }
 
-        /* a banned address is refused before any other work */
+        if (ctx->result != TG_RESULT_ALLOW) {
+            ctx->step = NGX_HTTP_TENANT_GUARD_STEP_DONE;
+            ctx->judged = 1;
 
-        if (ngx_http_tenant_guard_ban_address(r, ctx) != TG_RESULT_ALLOW) {
             return ngx_http_tenant_guard_refuse(r, lcf, ctx);
         }
+
+        ctx->step++;
     }
 
-    if (!ctx->token_done) {
-        rc = ngx_http_tenant_guard_token_check(r, lcf, ctx);
-
-        if (rc == NGX_AGAIN) {
-            return ngx_http_tenant_guard_store_suspend(r);
-        }
-
-        if (rc != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    /* once the token is judged, also when that waited for Redis */
-
-    if (!ctx->checked) {
-        ctx->checked = 1;
-
-        /* a token that is not good counts toward the address's ban */
-
-        if (ctx->result == TG_RESULT_INVALID_TOKEN) {
-            ngx_http_tenant_guard_ban_fail(r, ctx, &ctx->login_ws, 0);
-        }
-
-        if (ctx->result == TG_RESULT_ALLOW
-            && ctx->ids[NGX_HTTP_TENANT_GUARD_SUBJECT].len)
-        {
-            ngx_http_tenant_guard_identifier_key(
-                                   &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE],
-                                   &ctx->ids[NGX_HTTP_TENANT_GUARD_SUBJECT],
-                                   ctx->ban_key);
-            (void) ngx_http_tenant_guard_ban_identifier(r, ctx);
-        }
-    }
-
-    /* the order of SPEC's pipeline: token, policy, bind, then idleness */
-
-    if (ctx->result == TG_RESULT_ALLOW && ctx->policy == NULL) {
-        rc = ngx_http_tenant_guard_store_policy(r, ctx);
-
-        if (rc == NGX_AGAIN) {
-            return ngx_http_tenant_guard_store_suspend(r);
-        }
-
-        if (rc != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    if (ctx->result == TG_RESULT_ALLOW) {
-        ctx->result = ngx_http_tenant_guard_policy_check(r, lcf, ctx);
-    }
-
-    if (ctx->result == TG_RESULT_ALLOW
-        && ngx_http_tenant_guard_token_scopes(r, lcf, ctx) != NGX_OK)
-    {
-        ctx->result = TG_RESULT_INSUFFICIENT_SCOPE;
-    }
-
-    if (ctx->result == TG_RESULT_ALLOW) {
-        ctx->result = ngx_http_tenant_guard_token_bind(r, lcf, ctx);
-    }
-
-    if (ctx->result == TG_RESULT_ALLOW) {
-        rc = ngx_http_tenant_guard_policy_idle(r, lcf, ctx);
-
-        if (rc == NGX_AGAIN) {
-            return ngx_http_tenant_guard_store_suspend(r);
-        }
-    }
-
-    if (ctx->result != TG_RESULT_ALLOW) {
-        return ngx_http_tenant_guard_refuse(r, lcf, ctx);
-    }
-
-    if (ngx_http_tenant_guard_headers_set(r, lcf, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (!lcf->enable) {
+        return NGX_DECLINED;
     }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -232,6 +201,12 @@ ngx_http_tenant_guard_refuse(ngx_http_request_t *r,
     ngx_chain_t                out;
     const tg_result_t         *res;
     ngx_http_core_loc_conf_t  *clcf;
+
+    /* a token that is not good counts toward the address's ban */
+
+    if (ctx->result == TG_RESULT_INVALID_TOKEN) {
+        ngx_http_tenant_guard_ban_fail(r, ctx, &ctx->login_ws, 0);
+    }
 
     res = tg_result_get(ctx->result);
 

@@ -37,6 +37,7 @@
 #define NGX_HTTP_TENANT_GUARD_BIND_CLAIM     NGX_HTTP_TENANT_GUARD_NIDS
 
 #define NGX_HTTP_TENANT_GUARD_MAX_CLAIM      1024
+#define NGX_HTTP_TENANT_GUARD_MAX_ID         256     /* a login identifier */
 #define NGX_HTTP_TENANT_GUARD_TOKEN_ID_LEN   16
 
 /* the kinds of zone entries */
@@ -137,19 +138,70 @@ typedef struct {
 } ngx_http_tenant_guard_loc_conf_t;
 
 
-typedef struct {
-    tg_result_e                   result;
-    unsigned                      checked:1;
-    unsigned                      mfa:1;
-    unsigned                      body_read:1;
-    unsigned                      login_done:1;
-    unsigned                      has_ban_key:1;
-    unsigned                      started:1;
-    unsigned                      token_done:1;
-    unsigned                      waiting:1;
-    unsigned                      idle_done:1;
+/*
+ * Where a request is in the access pipeline (_access.c): each step owns
+ * one rule and the file named after it.
+ */
+typedef enum {
+    NGX_HTTP_TENANT_GUARD_STEP_ADDRESS = 0,   /* _ban.c: a banned address */
+    NGX_HTTP_TENANT_GUARD_STEP_LOGIN,         /* _login.c: body, identifier */
+    NGX_HTTP_TENANT_GUARD_STEP_TOKEN,         /* _token.c: bearer, verify */
+    NGX_HTTP_TENANT_GUARD_STEP_REVOKED,       /* _token.c: tg:revoked */
+    NGX_HTTP_TENANT_GUARD_STEP_BAN,           /* _ban.c: a banned subject */
+    NGX_HTTP_TENANT_GUARD_STEP_POLICY,        /* _policy.c: ip, mfa, age */
+    NGX_HTTP_TENANT_GUARD_STEP_SCOPE,         /* _token.c */
+    NGX_HTTP_TENANT_GUARD_STEP_BIND,          /* _token.c */
+    NGX_HTTP_TENANT_GUARD_STEP_IDLE,          /* _policy.c */
+    NGX_HTTP_TENANT_GUARD_STEP_HEADERS,       /* _headers.c */
+    NGX_HTTP_TENANT_GUARD_STEP_DONE
+} ngx_http_tenant_guard_step_e;
 
+
+/* where the token step found the token: what the revocation step does */
+#define NGX_HTTP_TENANT_GUARD_FROM_ZONE      0
+#define NGX_HTTP_TENANT_GUARD_FROM_JWT       1
+#define NGX_HTTP_TENANT_GUARD_FROM_RECORD    2
+
+/* the questions a request may put to Redis (_store.c) */
+#define NGX_HTTP_TENANT_GUARD_ASK_POLICY     1
+#define NGX_HTTP_TENANT_GUARD_ASK_TOKEN      2
+#define NGX_HTTP_TENANT_GUARD_ASK_REVOKED    3
+#define NGX_HTTP_TENANT_GUARD_ASK_SEEN       4
+
+/* the login body: not read, being read, read */
+#define NGX_HTTP_TENANT_GUARD_BODY_NONE      0
+#define NGX_HTTP_TENANT_GUARD_BODY_READING   1
+#define NGX_HTTP_TENANT_GUARD_BODY_READ      2
+
+
+/*
+ * The one question a request has put to Redis: the reply callback only
+ * records the answer here and resumes the phases; the step that asked
+ * reads it when the access handler runs again.
+ */
+typedef struct {
+    ngx_uint_t                    what;       /* ..._ASK_* */
+    unsigned                      waiting:1;
+    unsigned                      answered:1;
+    ngx_http_tenant_guard_reply_t *reply;     /* NULL: no answer in time */
+} ngx_http_tenant_guard_ask_t;
+
+
+typedef struct {
+    ngx_uint_t                    step;       /* ..._STEP_* */
+    tg_result_e                   result;     /* the verdict */
     ngx_str_t                     detail;     /* why it was refused */
+    time_t                        retry;      /* banned: seconds left */
+
+    unsigned                      judged:1;   /* variables may show it */
+    unsigned                      from:2;     /* ..._FROM_* */
+    unsigned                      mfa:1;
+    unsigned                      body:2;     /* ..._BODY_* */
+    unsigned                      login_sources:1;
+    unsigned                      has_ban_key:1;
+
+    ngx_http_tenant_guard_ask_t   ask;
+
     json_t                       *claims;     /* parsed only when needed */
     ngx_str_t                     payload;    /* the claims as JSON */
     ngx_str_t                     ids[NGX_HTTP_TENANT_GUARD_NIDS];
@@ -159,18 +211,27 @@ typedef struct {
     const tg_policy_t            *policy;
     time_t                        exp;
     time_t                        iat;        /* -1: absent */
-    time_t                        retry;      /* banned: seconds left */
     ngx_http_tenant_guard_login_t *login;     /* an outcome to watch for */
     ngx_str_t                     login_ws;
     ngx_str_t                     login_id;
-    unsigned                      login_sources:1;
     u_char                        ban_key[32];
     u_char                        key[32];    /* the token's SHA-256 */
 } ngx_http_tenant_guard_ctx_t;
 
 
+/* a step of the pipeline: NGX_OK with ctx->result set, NGX_AGAIN while
+ * Redis is asked, NGX_DONE while the body is read, NGX_ERROR, or a status */
+typedef ngx_int_t (*ngx_http_tenant_guard_step_pt)(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+
+
 typedef ngx_int_t (*ngx_http_tenant_guard_zone_update_pt)(u_char *value,
     void *data, time_t *expires);
+
+/* a failure counted in Redis: rc NGX_OK with the window's count and start,
+ * or NGX_ERROR when Redis could not say; called once */
+typedef void (*ngx_http_tenant_guard_counted_pt)(void *data, ngx_int_t rc,
+    long long count, long long window);
 
 
 /* _zone.c */
@@ -197,13 +258,8 @@ ngx_uint_t ngx_http_tenant_guard_zone_events_since(
     ngx_http_tenant_guard_zone_t *zone, time_t stored);
 void ngx_http_tenant_guard_zone_remove(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len);
-ngx_int_t ngx_http_tenant_guard_zone_idle(ngx_http_tenant_guard_zone_t *zone,
-    u_char *key, size_t len, time_t since, time_t max_idle, time_t expires,
-    time_t *last, ngx_uint_t *write);
-void ngx_http_tenant_guard_zone_idle_seen(ngx_http_tenant_guard_zone_t *zone,
-    u_char *key, size_t len, time_t seen, time_t expires);
 
-/* _store.c */
+/* _store.c: the only way to Redis, and the only file naming its keys */
 char *ngx_http_tenant_guard_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_tenant_guard_store_init_process(ngx_cycle_t *cycle);
@@ -212,16 +268,23 @@ ngx_uint_t ngx_http_tenant_guard_store_fresh(ngx_http_request_t *r,
     time_t stored);
 ngx_int_t ngx_http_tenant_guard_store_suspend(ngx_http_request_t *r);
 ngx_int_t ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx);
-ngx_int_t ngx_http_tenant_guard_store_opaque(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx);
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws,
+    const tg_policy_t **policy);
+ngx_int_t ngx_http_tenant_guard_store_token(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *record);
 ngx_int_t ngx_http_tenant_guard_store_revoked(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *jti);
-void ngx_http_tenant_guard_store_publish(ngx_str_t *key);
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t *revoked);
 void ngx_http_tenant_guard_store_seen_write(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, time_t max_idle);
 ngx_int_t ngx_http_tenant_guard_store_seen_read(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, time_t max_idle);
+    ngx_http_tenant_guard_ctx_t *ctx, time_t *seen);
+ngx_int_t ngx_http_tenant_guard_store_ban_count(ngx_uint_t kind,
+    u_char *key, size_t len, long long longest, long long now,
+    ngx_http_tenant_guard_counted_pt handler, void *data);
+void ngx_http_tenant_guard_store_ban_set(ngx_uint_t kind, u_char *key,
+    size_t len, long long until, long long now);
+void ngx_http_tenant_guard_store_ban_lift(ngx_uint_t kind, u_char *key,
+    size_t len);
 
 /* _policy.c */
 const tg_policy_t *ngx_http_tenant_guard_policy_file_find(
@@ -230,10 +293,23 @@ char *ngx_http_tenant_guard_policy_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_tenant_guard_support_subnets(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-tg_result_e ngx_http_tenant_guard_policy_check(ngx_http_request_t *r,
+ngx_int_t ngx_http_tenant_guard_policy_check(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 ngx_int_t ngx_http_tenant_guard_policy_idle(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+
+/* _ban.c */
+ngx_int_t ngx_http_tenant_guard_ban_address(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+ngx_int_t ngx_http_tenant_guard_ban_subject(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+void ngx_http_tenant_guard_ban_identifier(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_str_t *id,
+    ngx_uint_t lookup);
+void ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_uint_t identifier);
+void ngx_http_tenant_guard_ban_lift(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx);
 
 /* _login.c */
 char *ngx_http_tenant_guard_login(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -241,30 +317,20 @@ char *ngx_http_tenant_guard_login(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_http_tenant_guard_login_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_tenant_guard_login_sources(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
-ngx_int_t ngx_http_tenant_guard_login_access(ngx_http_request_t *r,
+ngx_int_t ngx_http_tenant_guard_login_step(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
-void ngx_http_tenant_guard_identifier_key(ngx_str_t *ws, ngx_str_t *id,
-    u_char *key);
-tg_result_e ngx_http_tenant_guard_ban_address(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx);
-tg_result_e ngx_http_tenant_guard_ban_identifier(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx);
-void ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_uint_t identifier);
 
 /* _token.c */
-ngx_int_t ngx_http_tenant_guard_token_record(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *json);
-void ngx_http_tenant_guard_token_keep(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx);
-json_t *ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx);
 ngx_int_t ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+ngx_int_t ngx_http_tenant_guard_token_revoked(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 ngx_int_t ngx_http_tenant_guard_token_scopes(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
-tg_result_e ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
+ngx_int_t ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+json_t *ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx);
 
 /* _headers.c */
 ngx_int_t ngx_http_tenant_guard_headers_strip(ngx_http_request_t *r,

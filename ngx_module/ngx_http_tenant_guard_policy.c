@@ -11,9 +11,23 @@
 #include "ngx_http_tenant_guard_module.h"
 
 
-static const tg_policy_t *ngx_http_tenant_guard_policy_get(
-    ngx_http_request_t *r, ngx_http_tenant_guard_ctx_t *ctx);
+static ngx_int_t ngx_http_tenant_guard_policy_get(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 static void ngx_http_tenant_guard_policy_cleanup(void *data);
+static ngx_int_t ngx_http_tenant_guard_policy_touch(u_char *value,
+    void *data, time_t *expires);
+
+
+/* the last use of a token as the zone keeps it, for idle sign-out */
+
+typedef struct {
+    time_t                        since;      /* a new entry counts from */
+    time_t                        now;
+    time_t                        expires;
+    const tg_policy_t            *policy;
+    ngx_int_t                     rc;         /* NGX_DECLINED: idle */
+    ngx_uint_t                    write;      /* tell Redis */
+} ngx_http_tenant_guard_touch_t;
 
 
 static tg_policy_t  ngx_http_tenant_guard_no_policy;
@@ -155,16 +169,43 @@ ngx_http_tenant_guard_support_subnets(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-static const tg_policy_t *
-ngx_http_tenant_guard_policy_get(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx)
-{
-    if (ctx->policy != NULL) {
-        return ctx->policy;
-    }
+/*
+ * The workspace's policy into ctx->policy: Redis's, through the zone, or
+ * the file's.  While Redis cannot answer, "tenant_guard_redis_failure"
+ * says whether the file's applies or the request is refused.
+ */
 
-    return ngx_http_tenant_guard_policy_file_find(r,
-                                   &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE]);
+static ngx_int_t
+ngx_http_tenant_guard_policy_get(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
+{
+    ngx_int_t   rc;
+    ngx_str_t  *ws;
+
+    ws = &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE];
+
+    rc = ngx_http_tenant_guard_store_policy(r, ctx, ws, &ctx->policy);
+
+    switch (rc) {
+
+    case NGX_OK:
+        return NGX_OK;
+
+    case NGX_BUSY:
+        if (lcf->redis_failure != NGX_HTTP_TENANT_GUARD_FAILURE_OPEN) {
+            ctx->result = TG_RESULT_UNAVAILABLE;
+            return NGX_OK;
+        }
+
+        /* fall through */
+
+    case NGX_DECLINED:
+        ctx->policy = ngx_http_tenant_guard_policy_file_find(r, ws);
+        return NGX_OK;
+
+    default:
+        return rc;
+    }
 }
 
 
@@ -189,14 +230,18 @@ ngx_http_tenant_guard_policy_file_find(ngx_http_request_t *r, ngx_str_t *ws)
 }
 
 
-/* the workspace's rules that need no state: address, MFA, lifetime */
+/*
+ * The policy step: the workspace's rules that need no state (address,
+ * MFA, lifetime), once its policy is known.
+ */
 
-tg_result_e
+ngx_int_t
 ngx_http_tenant_guard_policy_check(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
     int                                 family;
     u_char                             *addr;
+    ngx_int_t                           rc;
     struct sockaddr_in                 *sin;
     const tg_policy_t                  *policy;
 #if (NGX_HAVE_INET6)
@@ -204,7 +249,15 @@ ngx_http_tenant_guard_policy_check(ngx_http_request_t *r,
 #endif
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
-    policy = ngx_http_tenant_guard_policy_get(r, ctx);
+    if (ctx->policy == NULL) {
+        rc = ngx_http_tenant_guard_policy_get(r, lcf, ctx);
+
+        if (rc != NGX_OK || ctx->result != TG_RESULT_ALLOW) {
+            return rc;
+        }
+    }
+
+    policy = ctx->policy;
 
     if (policy->has_ip && policy->ip_enabled) {
         tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
@@ -235,12 +288,14 @@ ngx_http_tenant_guard_policy_check(ngx_http_request_t *r,
         if (addr == NULL
             || !tg_policy_ip_allowed(policy, &tmcf->support, family, addr))
         {
-            return TG_RESULT_IP_NOT_ALLOWED;
+            ctx->result = TG_RESULT_IP_NOT_ALLOWED;
+            return NGX_OK;
         }
     }
 
     if (policy->mfa_required && !ctx->mfa) {
-        return TG_RESULT_MFA_REQUIRED;
+        ctx->result = TG_RESULT_MFA_REQUIRED;
+        return NGX_OK;
     }
 
     if (tg_policy_lifetime_ok(policy, ctx->iat, ngx_time()) != 0) {
@@ -253,36 +308,36 @@ ngx_http_tenant_guard_policy_check(ngx_http_request_t *r,
                         "workspace's token lifetime");
         }
 
-        return TG_RESULT_TOKEN_TOO_OLD;
+        ctx->result = TG_RESULT_TOKEN_TOO_OLD;
     }
 
-    return TG_RESULT_ALLOW;
+    return NGX_OK;
 }
 
 
 /*
- * Idle sign-out, last of all checks so that a refused request does not
- * count as use.  A token first seen here counts from its iat.  With Redis,
- * the last use is written behind at most once a second, and only a refusal
- * first asks Redis, since another host may have seen the token since.
- * NGX_OK with ctx->result set, or NGX_AGAIN while Redis is asked.
+ * The idle step, last of all checks so that a refused request does not
+ * count as use.  The zone's record of the last use is read and refreshed
+ * in one step, so that two workers cannot both pass a token one of them
+ * should refuse; a token the zone does not know (never seen, or evicted)
+ * counts from its iat, so eviction can never make an idle token pass.
+ * With Redis, the last use is written behind at most once a second, and
+ * only a refusal first asks Redis, since another host may have seen the
+ * token since.
  */
 
 ngx_int_t
 ngx_http_tenant_guard_policy_idle(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
-    time_t                              since, last;
+    time_t                              seen;
     ngx_int_t                           rc;
-    ngx_uint_t                          write;
+    tg_idle_t                           idle;
     const tg_policy_t                  *policy;
+    ngx_http_tenant_guard_touch_t       t;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
-    if (ctx->idle_done) {
-        return NGX_OK;
-    }
-
-    policy = ngx_http_tenant_guard_policy_get(r, ctx);
+    policy = ctx->policy;
 
     if (policy->max_idle == 0) {
         return NGX_OK;
@@ -290,14 +345,31 @@ ngx_http_tenant_guard_policy_idle(ngx_http_request_t *r,
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
-    since = (ctx->iat >= 0 && ctx->iat <= ngx_time()) ? ctx->iat : ngx_time();
+    if (tmcf->redis && ctx->ask.answered) {
+        goto asked;
+    }
 
-    if (ngx_http_tenant_guard_zone_idle(tmcf->zone, ctx->key, 32, since,
-                                        (time_t) policy->max_idle,
-                                        ctx->exp + lcf->leeway, &last, &write)
-        == NGX_OK)
+    t.now = ngx_time();
+    t.since = (ctx->iat >= 0 && ctx->iat <= t.now) ? ctx->iat : t.now;
+    t.expires = ctx->exp + lcf->leeway;
+    t.policy = policy;
+
+    if (ngx_http_tenant_guard_zone_update(tmcf->zone,
+                                       NGX_HTTP_TENANT_GUARD_KIND_IDLE,
+                                       ctx->key, 32, sizeof(tg_idle_t),
+                                       ngx_http_tenant_guard_policy_touch, &t)
+        != NGX_OK)
     {
-        if (write && tmcf->redis) {
+        /* a full zone: the rule alone, from the token's iat */
+
+        ngx_memzero(&idle, sizeof(tg_idle_t));
+        t.rc = (tg_policy_idle_touch(&idle, policy, t.since, t.now) < 0)
+               ? NGX_DECLINED : NGX_OK;
+        t.write = 0;
+    }
+
+    if (t.rc == NGX_OK) {
+        if (t.write && tmcf->redis) {
             ngx_http_tenant_guard_store_seen_write(r, ctx,
                                                    (time_t) policy->max_idle);
         }
@@ -305,15 +377,66 @@ ngx_http_tenant_guard_policy_idle(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (tmcf->redis) {
-        rc = ngx_http_tenant_guard_store_seen_read(r, ctx,
-                                                   (time_t) policy->max_idle);
-        if (rc != NGX_DECLINED) {
-            return rc;
-        }
+    if (tmcf->redis == NULL) {
+        ctx->result = TG_RESULT_SESSION_IDLE;
+        return NGX_OK;
     }
 
-    ctx->result = TG_RESULT_SESSION_IDLE;
+asked:
+
+    rc = ngx_http_tenant_guard_store_seen_read(r, ctx, &seen);
+
+    if (rc == NGX_AGAIN) {
+        return NGX_AGAIN;
+    }
+
+    if (rc != NGX_OK
+        || seen < 0
+        || tg_policy_idle_ok(policy, seen, ngx_time()) != 0)
+    {
+        ctx->result = TG_RESULT_SESSION_IDLE;
+        return NGX_OK;
+    }
+
+    /* another host saw it lately: this use counts, and is not written */
+
+    ngx_memzero(&idle, sizeof(tg_idle_t));
+    idle.last = ngx_time();
+    idle.written = idle.last;
+
+    (void) ngx_http_tenant_guard_zone_put(tmcf->zone,
+                                          NGX_HTTP_TENANT_GUARD_KIND_IDLE,
+                                          ctx->key, 32, (u_char *) &idle,
+                                          sizeof(tg_idle_t),
+                                          ctx->exp + lcf->leeway);
+
+    return NGX_OK;
+}
+
+
+/* under the zone's mutex: the engine's rule on the last use */
+
+static ngx_int_t
+ngx_http_tenant_guard_policy_touch(u_char *value, void *data,
+    time_t *expires)
+{
+    ngx_http_tenant_guard_touch_t *t = data;
+
+    int        rc;
+    tg_idle_t  idle;
+
+    ngx_memcpy(&idle, value, sizeof(tg_idle_t));
+
+    rc = tg_policy_idle_touch(&idle, t->policy, t->since, t->now);
+
+    t->rc = (rc < 0) ? NGX_DECLINED : NGX_OK;
+    t->write = (rc == 1);
+
+    ngx_memcpy(value, &idle, sizeof(tg_idle_t));
+
+    if (*expires == 0) {
+        *expires = t->expires;
+    }
 
     return NGX_OK;
 }

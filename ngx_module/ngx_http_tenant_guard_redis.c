@@ -395,14 +395,8 @@ ngx_http_tenant_guard_link_auth(ngx_http_tenant_guard_link_t *link)
     if (link->subscriber) {
         argv[0] = "SUBSCRIBE";
         len[0] = 9;
-        argv[1] = (char *) ngx_pnalloc(ngx_cycle->pool,
-                                       rcf->prefix.len + sizeof("events"));
-        if (argv[1] == NULL) {
-            return;
-        }
-
-        len[1] = ngx_sprintf((u_char *) argv[1], "%Vevents", &rcf->prefix)
-                 - (u_char *) argv[1];
+        argv[1] = (char *) rcf->channel.data;
+        len[1] = rcf->channel.len;
 
         redisAsyncCommandArgv(link->ac, ngx_http_tenant_guard_on_message,
                               link, 2, argv, len);

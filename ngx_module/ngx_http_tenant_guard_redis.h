@@ -43,6 +43,7 @@ typedef struct {
     ngx_str_t                       user;
     ngx_str_t                       password;
     ngx_str_t                       prefix;
+    ngx_str_t                       channel;   /* set by _store.c */
     ngx_msec_t                      timeout;
 } ngx_http_tenant_guard_redis_conf_t;
 

@@ -35,33 +35,34 @@ static void ngx_http_tenant_guard_store_event(ngx_str_t *key);
 static void ngx_http_tenant_guard_store_events_state(ngx_uint_t up);
 static ngx_http_tenant_guard_main_conf_t *ngx_http_tenant_guard_store_main(
     void);
-static void ngx_http_tenant_guard_store_resume(ngx_http_request_t *r);
-static void ngx_http_tenant_guard_store_policy_reply(ngx_http_request_t *r,
+static void ngx_http_tenant_guard_store_answer(ngx_http_request_t *r,
     void *data, ngx_http_tenant_guard_reply_t *reply);
+static ngx_int_t ngx_http_tenant_guard_store_policy_read(
+    ngx_http_request_t *r, ngx_str_t *ws,
+    ngx_http_tenant_guard_reply_t *reply, const tg_policy_t **policy);
 static void ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, tg_policy_t *policy,
-    ngx_uint_t from_file);
-static void ngx_http_tenant_guard_store_token_reply(ngx_http_request_t *r,
-    void *data, ngx_http_tenant_guard_reply_t *reply);
-static void ngx_http_tenant_guard_store_revoked_reply(ngx_http_request_t *r,
-    void *data, ngx_http_tenant_guard_reply_t *reply);
-static ngx_int_t ngx_http_tenant_guard_store_key(ngx_http_request_t *r,
+    ngx_str_t *ws, tg_policy_t *policy, const tg_policy_t **kept);
+static ngx_int_t ngx_http_tenant_guard_store_key(ngx_pool_t *pool,
     ngx_str_t *key, const char *kind, u_char *id, size_t len);
 static ngx_int_t ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, const char *cmd, const char *kind,
-    u_char *id, size_t len, ngx_http_tenant_guard_redis_pt handler);
-static ngx_int_t ngx_http_tenant_guard_store_unavailable(
-    ngx_http_request_t *r, ngx_http_tenant_guard_ctx_t *ctx);
-
-
-static void ngx_http_tenant_guard_store_seen_reply(ngx_http_request_t *r,
-    void *data, ngx_http_tenant_guard_reply_t *reply);
-
-
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t what, const char *cmd,
+    const char *kind, u_char *id, size_t len,
+    ngx_http_tenant_guard_reply_t **reply);
+static void ngx_http_tenant_guard_store_publish(ngx_str_t *key);
 static void ngx_http_tenant_guard_store_ban_event(ngx_str_t *key,
     ngx_str_t *name);
 static void ngx_http_tenant_guard_store_ban_reply(void *data,
     ngx_http_tenant_guard_reply_t *reply);
+static u_char *ngx_http_tenant_guard_store_ban_key(u_char *p,
+    const char *kind, ngx_uint_t ban, u_char *key, size_t len);
+static void ngx_http_tenant_guard_store_counted(void *data,
+    ngx_http_tenant_guard_reply_t *reply);
+
+
+/* a ban or a failure count: prefix, "ban:" or "fail:", "{id:HEX}" */
+
+#define NGX_HTTP_TENANT_GUARD_BAN_KEY_LEN                                    \
+    (NGX_HTTP_TENANT_GUARD_MAX_PREFIX + sizeof("fail:{id:}") + 2 * 32)
 
 
 typedef struct {
@@ -69,6 +70,30 @@ typedef struct {
     size_t                        len;
     u_char                        key[32];
 } ngx_http_tenant_guard_ban_fetch_t;
+
+
+typedef struct {
+    ngx_http_tenant_guard_counted_pt  handler;
+    void                             *data;
+} ngx_http_tenant_guard_count_t;
+
+
+/*
+ * The failures of a window, counted atomically in Redis, so that hosts
+ * counting together ban at exactly the threshold; the rule that turns a
+ * count into a ban stays in tg_ban.  One key, so Redis Cluster can hold it.
+ */
+
+static const char  ngx_http_tenant_guard_count_script[] =
+    "local now = tonumber(ARGV[1]) "
+    "local longest = tonumber(ARGV[2]) "
+    "local w = tonumber(redis.call('HGET', KEYS[1], 'w') or '0') "
+    "local c = tonumber(redis.call('HGET', KEYS[1], 'c') or '0') "
+    "if w == 0 or now - w > longest then w = now c = 0 end "
+    "c = c + 1 "
+    "redis.call('HSET', KEYS[1], 'w', w, 'c', c) "
+    "redis.call('EXPIRE', KEYS[1], w + longest - now + 1) "
+    "return {c, w}";
 
 
 static ngx_cycle_t  *ngx_http_tenant_guard_cycle;
@@ -89,7 +114,24 @@ ngx_http_tenant_guard_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return ngx_http_tenant_guard_redis_parse(cf, tmcf->redis);
+    if (ngx_http_tenant_guard_redis_parse(cf, tmcf->redis) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the events channel, named once: never per reconnect */
+
+    tmcf->redis->channel.data = ngx_pnalloc(cf->pool,
+                                         tmcf->redis->prefix.len
+                                         + sizeof("events") - 1);
+    if (tmcf->redis->channel.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    tmcf->redis->channel.len = ngx_sprintf(tmcf->redis->channel.data,
+                                           "%Vevents", &tmcf->redis->prefix)
+                               - tmcf->redis->channel.data;
+
+    return NGX_CONF_OK;
 }
 
 
@@ -268,18 +310,6 @@ ngx_http_tenant_guard_store_fresh(ngx_http_request_t *r, time_t stored)
 }
 
 
-static void
-ngx_http_tenant_guard_store_resume(ngx_http_request_t *r)
-{
-    ngx_connection_t  *c;
-
-    c = r->connection;
-
-    r->write_event_handler = ngx_http_core_run_phases;
-    ngx_http_core_run_phases(r);
-    ngx_http_run_posted_requests(c);
-}
-
 
 ngx_int_t
 ngx_http_tenant_guard_store_suspend(ngx_http_request_t *r)
@@ -291,18 +321,40 @@ ngx_http_tenant_guard_store_suspend(ngx_http_request_t *r)
 }
 
 
+/* the reply callback: records the answer and resumes; the step reads it */
+
+static void
+ngx_http_tenant_guard_store_answer(ngx_http_request_t *r, void *data,
+    ngx_http_tenant_guard_reply_t *reply)
+{
+    ngx_http_tenant_guard_ctx_t *ctx = data;
+
+    ngx_connection_t  *c;
+
+    ctx->ask.waiting = 0;
+    ctx->ask.answered = 1;
+    ctx->ask.reply = reply;
+
+    c = r->connection;
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
 static ngx_int_t
-ngx_http_tenant_guard_store_key(ngx_http_request_t *r, ngx_str_t *key,
+ngx_http_tenant_guard_store_key(ngx_pool_t *pool, ngx_str_t *key,
     const char *kind, u_char *id, size_t len)
 {
     size_t                              n;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
-    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+    tmcf = ngx_http_tenant_guard_store_main();
 
     n = ngx_strlen(kind);
 
-    key->data = ngx_pnalloc(r->pool, tmcf->redis->prefix.len + n + len);
+    key->data = ngx_pnalloc(pool, tmcf->redis->prefix.len + n + len);
     if (key->data == NULL) {
         return NGX_ERROR;
     }
@@ -319,20 +371,31 @@ ngx_http_tenant_guard_store_key(ngx_http_request_t *r, ngx_str_t *key,
 
 
 /*
- * Asks Redis "CMD <prefix><kind><id>" for the request, which then waits:
- * NGX_AGAIN; NGX_DECLINED when the link is down, NGX_ERROR without memory.
+ * "CMD <prefix><kind><id>" for the request, the auth_request way: the
+ * first call asks and returns NGX_AGAIN (the request waits); the call
+ * after the wake-up returns NGX_OK with the reply, NULL when Redis did not
+ * answer in time.  NGX_DECLINED: the link is down; NGX_ERROR: no memory.
  */
 
 static ngx_int_t
 ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, const char *cmd, const char *kind,
-    u_char *id, size_t len, ngx_http_tenant_guard_redis_pt handler)
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t what, const char *cmd,
+    const char *kind, u_char *id, size_t len,
+    ngx_http_tenant_guard_reply_t **reply)
 {
     ngx_str_t    key;
     const char  *argv[2];
     size_t       alen[2];
 
-    if (ngx_http_tenant_guard_store_key(r, &key, kind, id, len) != NGX_OK) {
+    if (ctx->ask.answered && ctx->ask.what == what) {
+        ctx->ask.answered = 0;
+        *reply = ctx->ask.reply;
+        return NGX_OK;
+    }
+
+    if (ngx_http_tenant_guard_store_key(r->pool, &key, kind, id, len)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -341,153 +404,118 @@ ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
     argv[1] = (char *) key.data;
     alen[1] = key.len;
 
-    if (ngx_http_tenant_guard_redis_call(r, handler, ctx, 2, argv, alen)
+    if (ngx_http_tenant_guard_redis_call(r,
+                                         ngx_http_tenant_guard_store_answer,
+                                         ctx, 2, argv, alen)
         != NGX_OK)
     {
         return NGX_DECLINED;
     }
 
-    ctx->waiting = 1;
+    ctx->ask.what = what;
+    ctx->ask.waiting = 1;
+    ctx->ask.answered = 0;
+    ctx->ask.reply = NULL;
 
     return NGX_AGAIN;
 }
 
 
-/* Redis did not answer: 503, or the fallback, as the location says */
-
-static ngx_int_t
-ngx_http_tenant_guard_store_unavailable(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx)
-{
-    ngx_http_tenant_guard_loc_conf_t  *lcf;
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
-
-    if (lcf->redis_failure == NGX_HTTP_TENANT_GUARD_FAILURE_OPEN) {
-        return NGX_DECLINED;
-    }
-
-    ctx->result = TG_RESULT_UNAVAILABLE;
-
-    return NGX_OK;
-}
-
-
 /*
- * The workspace's policy into ctx->policy.  NGX_OK: there; NGX_AGAIN:
- * asked of Redis, the request waits; NGX_ERROR: no memory.
+ * A workspace's policy from Redis (tg:ws:{ws}), through the zone.
+ * NGX_OK: *policy is Redis's; NGX_DECLINED: Redis has none, or an invalid
+ * one (logged), and the file's applies; NGX_AGAIN: asked, the request
+ * waits; NGX_BUSY: Redis cannot answer; NGX_ERROR: no memory.
  */
 
 ngx_int_t
 ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx)
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws,
+    const tg_policy_t **policy)
 {
     u_char                              *p;
     size_t                               n;
     ngx_int_t                            rc;
-    ngx_str_t                           *ws;
+    ngx_http_tenant_guard_reply_t       *reply;
     ngx_http_tenant_guard_policy_rec_t   rec;
     ngx_http_tenant_guard_main_conf_t   *tmcf;
 
-    if (ctx->policy != NULL) {
-        return NGX_OK;
-    }
-
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
-    ws = &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE];
 
     if (tmcf->redis == NULL || ws->len == 0 || tmcf->zone == NULL) {
-        ctx->policy = ngx_http_tenant_guard_policy_file_find(r, ws);
-        return NGX_OK;
+        return NGX_DECLINED;
     }
 
-    rc = ngx_http_tenant_guard_zone_copy(tmcf->zone,
-                                         NGX_HTTP_TENANT_GUARD_KIND_POLICY,
-                                         ws->data, ws->len, r->pool, &p, &n);
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
+    if (!ctx->ask.answered) {
+        rc = ngx_http_tenant_guard_zone_copy(tmcf->zone,
+                                             NGX_HTTP_TENANT_GUARD_KIND_POLICY,
+                                             ws->data, ws->len, r->pool,
+                                             &p, &n);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
 
-    if (rc == NGX_OK && n >= sizeof(rec)) {
-        ngx_memcpy(&rec, p, sizeof(rec));
+        if (rc == NGX_OK && n >= sizeof(rec)) {
+            ngx_memcpy(&rec, p, sizeof(rec));
 
-        if (n == sizeof(rec) + rec.nip * sizeof(tg_cidr_t)
-            && (ngx_http_tenant_guard_store_fresh(r, (time_t) rec.stored)
-                || !ngx_http_tenant_guard_redis_up()))
-        {
-            if (rec.from_file) {
-                ctx->policy = ngx_http_tenant_guard_policy_file_find(r, ws);
+            if (n == sizeof(rec) + rec.nip * sizeof(tg_cidr_t)
+                && (ngx_http_tenant_guard_store_fresh(r, (time_t) rec.stored)
+                    || !ngx_http_tenant_guard_redis_up()))
+            {
+                if (rec.from_file) {
+                    return NGX_DECLINED;
+                }
+
+                ((ngx_http_tenant_guard_policy_rec_t *) p)->policy.ip.items =
+                                                            (tg_cidr_t *)
+                                                            (p + sizeof(rec));
+                *policy = &((ngx_http_tenant_guard_policy_rec_t *) p)->policy;
                 return NGX_OK;
             }
-
-            ((ngx_http_tenant_guard_policy_rec_t *) p)->policy.ip.items =
-                                                        (tg_cidr_t *)
-                                                        (p + sizeof(rec));
-            ctx->policy = &((ngx_http_tenant_guard_policy_rec_t *) p)->policy;
-            return NGX_OK;
         }
     }
 
-    rc = ngx_http_tenant_guard_store_ask(r, ctx, "HGETALL", "ws:", ws->data,
-                                     ws->len,
-                                     ngx_http_tenant_guard_store_policy_reply);
+    rc = ngx_http_tenant_guard_store_ask(r, ctx,
+                                         NGX_HTTP_TENANT_GUARD_ASK_POLICY,
+                                         "HGETALL", "ws:", ws->data, ws->len,
+                                         &reply);
+    switch (rc) {
 
-    if (rc != NGX_DECLINED) {
+    case NGX_OK:
+        return ngx_http_tenant_guard_store_policy_read(r, ws, reply, policy);
+
+    case NGX_DECLINED:
+        return NGX_BUSY;
+
+    default:
         return rc;
     }
-
-    if (ngx_http_tenant_guard_store_unavailable(r, ctx) == NGX_OK) {
-        return NGX_OK;
-    }
-
-    ctx->policy = ngx_http_tenant_guard_policy_file_find(r, ws);
-
-    return NGX_OK;
 }
 
 
-static void
-ngx_http_tenant_guard_store_policy_reply(ngx_http_request_t *r, void *data,
-    ngx_http_tenant_guard_reply_t *reply)
+static ngx_int_t
+ngx_http_tenant_guard_store_policy_read(ngx_http_request_t *r, ngx_str_t *ws,
+    ngx_http_tenant_guard_reply_t *reply, const tg_policy_t **policy)
 {
-    ngx_http_tenant_guard_ctx_t *ctx = data;
-
-    size_t              i;
-    ngx_str_t          *ws;
-    tg_policy_t         policy;
-    const tg_policy_t  *file;
-    char                err[256];
-
-    ctx->waiting = 0;
-    ws = &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE];
+    size_t       i;
+    tg_policy_t  parsed;
+    char         err[256];
 
     if (reply == NULL || reply->type != NGX_HTTP_TENANT_GUARD_REPLY_ARRAY) {
-        if (ngx_http_tenant_guard_store_unavailable(r, ctx) != NGX_OK) {
-            ctx->policy = ngx_http_tenant_guard_policy_file_find(r, ws);
-        }
-
-        ngx_http_tenant_guard_store_resume(r);
-        return;
+        return NGX_BUSY;
     }
-
-    file = ngx_http_tenant_guard_policy_file_find(r, ws);
 
     if (reply->n == 0) {
-        ngx_http_tenant_guard_store_policy_keep(r, ctx, NULL, 1);
-        ctx->policy = file;
-        ngx_http_tenant_guard_store_resume(r);
-        return;
+        ngx_http_tenant_guard_store_policy_keep(r, ws, NULL, NULL);
+        return NGX_DECLINED;
     }
 
-    /* "ban" absent: the default policy's, as in the file */
-
-    ngx_memzero(&policy, sizeof(tg_policy_t));
-    policy.ban = ngx_http_tenant_guard_policy_file_find(r, NULL)->ban;
+    ngx_memzero(&parsed, sizeof(tg_policy_t));
 
     for (i = 0; i + 1 < reply->n; i += 2) {
         if (reply->element[i].type != NGX_HTTP_TENANT_GUARD_REPLY_STRING
             || reply->element[i + 1].type != NGX_HTTP_TENANT_GUARD_REPLY_STRING
-            || tg_policy_parse_part(&policy,
+            || tg_policy_parse_part(&parsed,
                                     (char *) reply->element[i].str.data,
                                     reply->element[i + 1].str.data,
                                     reply->element[i + 1].str.len,
@@ -502,38 +530,37 @@ ngx_http_tenant_guard_store_policy_reply(ngx_http_request_t *r, void *data,
                           == NGX_HTTP_TENANT_GUARD_REPLY_STRING
                           ? err : "not a string");
 
-            tg_policy_free(&policy);
-            ctx->policy = file;
-            ngx_http_tenant_guard_store_resume(r);
-            return;
+            tg_policy_free(&parsed);
+            return NGX_DECLINED;
         }
     }
 
-    ngx_http_tenant_guard_store_policy_keep(r, ctx, &policy, 0);
-    tg_policy_free(&policy);
+    ngx_http_tenant_guard_store_policy_keep(r, ws, &parsed, policy);
+    tg_policy_free(&parsed);
 
-    ngx_http_tenant_guard_store_resume(r);
+    return (*policy != NULL) ? NGX_OK : NGX_ERROR;
 }
 
 
-/* stores the policy in the zone and, for this request, in its pool */
+/* stores the policy (NULL: Redis has none) in the zone and the pool */
 
 static void
 ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, tg_policy_t *policy,
-    ngx_uint_t from_file)
+    ngx_str_t *ws, tg_policy_t *policy, const tg_policy_t **kept)
 {
     u_char                              *p;
     size_t                               n, nip;
-    ngx_str_t                           *ws;
     ngx_http_tenant_guard_policy_rec_t   rec;
     ngx_http_tenant_guard_main_conf_t   *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
-    ws = &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE];
 
     nip = policy ? policy->ip.n : 0;
     n = sizeof(rec) + nip * sizeof(tg_cidr_t);
+
+    if (kept != NULL) {
+        *kept = NULL;
+    }
 
     p = ngx_pnalloc(r->pool, n);
     if (p == NULL) {
@@ -543,7 +570,7 @@ ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
     ngx_memzero(&rec, sizeof(rec));
 
     rec.stored = ngx_time();
-    rec.from_file = from_file;
+    rec.from_file = (policy == NULL);
     rec.nip = (uint32_t) nip;
 
     if (policy) {
@@ -562,135 +589,106 @@ ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
                                           NGX_HTTP_TENANT_GUARD_KIND_POLICY,
                                           ws->data, ws->len, p, n, 0);
 
-    if (!from_file) {
+    if (kept != NULL) {
         ((ngx_http_tenant_guard_policy_rec_t *) p)->policy.ip.items =
                                             (tg_cidr_t *) (p + sizeof(rec));
-        ctx->policy = &((ngx_http_tenant_guard_policy_rec_t *) p)->policy;
+        *kept = &((ngx_http_tenant_guard_policy_rec_t *) p)->policy;
     }
 }
 
 
 /*
- * An opaque token: its record, tg:token:{sha256 hex}, from Redis.
- * NGX_AGAIN: asked, the request waits; NGX_OK: ctx->result says.
+ * An opaque token's record, tg:token:{sha256 hex}.  NGX_OK: *record is
+ * it; NGX_DECLINED: no such token (or no Redis); NGX_AGAIN: asked;
+ * NGX_BUSY: Redis cannot answer; NGX_ERROR: no memory.
  */
 
 ngx_int_t
-ngx_http_tenant_guard_store_opaque(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx)
+ngx_http_tenant_guard_store_token(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *record)
 {
     ngx_int_t                           rc;
     u_char                              hex[64];
+    ngx_http_tenant_guard_reply_t      *reply;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
     if (tmcf->redis == NULL) {
-        ctx->result = TG_RESULT_INVALID_TOKEN;
-        ngx_str_set(&ctx->detail, "unknown token");
-        return NGX_OK;
+        return NGX_DECLINED;
     }
 
     ngx_hex_dump(hex, ctx->key, 32);
 
-    rc = ngx_http_tenant_guard_store_ask(r, ctx, "GET", "token:", hex, 64,
-                                     ngx_http_tenant_guard_store_token_reply);
-
+    rc = ngx_http_tenant_guard_store_ask(r, ctx,
+                                         NGX_HTTP_TENANT_GUARD_ASK_TOKEN,
+                                         "GET", "token:", hex, 64, &reply);
     if (rc == NGX_DECLINED) {
-        ctx->result = TG_RESULT_UNAVAILABLE;
-        return NGX_OK;
+        return NGX_BUSY;
     }
 
-    return rc;
-}
-
-
-static void
-ngx_http_tenant_guard_store_token_reply(ngx_http_request_t *r, void *data,
-    ngx_http_tenant_guard_reply_t *reply)
-{
-    ngx_http_tenant_guard_ctx_t *ctx = data;
-
-    ctx->waiting = 0;
-    ctx->token_done = 1;
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
     if (reply == NULL || reply->type == NGX_HTTP_TENANT_GUARD_REPLY_ERROR) {
-
-        /* a token only Redis knows cannot be judged without it */
-
-        ctx->result = TG_RESULT_UNAVAILABLE;
-
-    } else if (reply->type != NGX_HTTP_TENANT_GUARD_REPLY_STRING) {
-        ctx->result = TG_RESULT_INVALID_TOKEN;
-        ngx_str_set(&ctx->detail, "unknown token");
-
-    } else if (ngx_http_tenant_guard_token_record(r, ctx, &reply->str)
-               != NGX_OK)
-    {
-        ctx->result = TG_RESULT_UNAVAILABLE;
+        return NGX_BUSY;
     }
 
-    ngx_http_tenant_guard_store_resume(r);
+    if (reply->type != NGX_HTTP_TENANT_GUARD_REPLY_STRING) {
+        return NGX_DECLINED;
+    }
+
+    *record = reply->str;
+
+    return NGX_OK;
 }
 
 
 /*
- * A verified JWT with a jti: is tg:revoked:{jti} set?  NGX_AGAIN: asked;
- * NGX_OK: nothing to ask, or Redis is down and the location fails open;
- * ctx->result is TG_RESULT_UNAVAILABLE when it fails closed.
+ * Whether tg:revoked:{jti} is set.  NGX_OK: *revoked says (no Redis or no
+ * jti: not revoked); NGX_AGAIN: asked; NGX_BUSY: Redis cannot answer.
  */
 
 ngx_int_t
 ngx_http_tenant_guard_store_revoked(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *jti)
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t *revoked)
 {
     ngx_int_t                           rc;
+    ngx_http_tenant_guard_reply_t      *reply;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
-    if (tmcf->redis == NULL || jti->len == 0) {
+    *revoked = 0;
+
+    if (tmcf->redis == NULL || ctx->jti.len == 0) {
         return NGX_OK;
     }
 
-    rc = ngx_http_tenant_guard_store_ask(r, ctx, "EXISTS", "revoked:",
-                                   jti->data, jti->len,
-                                   ngx_http_tenant_guard_store_revoked_reply);
-
+    rc = ngx_http_tenant_guard_store_ask(r, ctx,
+                                         NGX_HTTP_TENANT_GUARD_ASK_REVOKED,
+                                         "EXISTS", "revoked:", ctx->jti.data,
+                                         ctx->jti.len, &reply);
     if (rc == NGX_DECLINED) {
-        (void) ngx_http_tenant_guard_store_unavailable(r, ctx);
-        return NGX_OK;
+        return NGX_BUSY;
     }
 
-    return rc;
-}
-
-
-static void
-ngx_http_tenant_guard_store_revoked_reply(ngx_http_request_t *r,
-    void *data, ngx_http_tenant_guard_reply_t *reply)
-{
-    ngx_http_tenant_guard_ctx_t *ctx = data;
-
-    ctx->waiting = 0;
-    ctx->token_done = 1;
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
     if (reply == NULL || reply->type != NGX_HTTP_TENANT_GUARD_REPLY_INTEGER) {
-        (void) ngx_http_tenant_guard_store_unavailable(r, ctx);
-
-    } else if (reply->integer != 0) {
-        ctx->result = TG_RESULT_INVALID_TOKEN;
-        ngx_str_set(&ctx->detail, "the token has been revoked");
-
-    } else {
-        ngx_http_tenant_guard_token_keep(r, ctx);
+        return NGX_BUSY;
     }
 
-    ngx_http_tenant_guard_store_resume(r);
+    *revoked = (reply->integer != 0);
+
+    return NGX_OK;
 }
 
 
-/* the last use, for the other hosts: nobody waits for it */
+/* the last use, tg:seen:{sha256 hex}, for the other hosts: nobody waits */
 
 void
 ngx_http_tenant_guard_store_seen_write(ngx_http_request_t *r,
@@ -703,7 +701,8 @@ ngx_http_tenant_guard_store_seen_write(ngx_http_request_t *r,
 
     ngx_hex_dump(hex, ctx->key, 32);
 
-    if (ngx_http_tenant_guard_store_key(r, &key, "seen:", hex, 64) != NGX_OK)
+    if (ngx_http_tenant_guard_store_key(r->pool, &key, "seen:", hex, 64)
+        != NGX_OK)
     {
         return;
     }
@@ -724,90 +723,251 @@ ngx_http_tenant_guard_store_seen_write(ngx_http_request_t *r,
 
 
 /*
- * Idle here: did another host see the token since?  NGX_AGAIN: asked;
- * NGX_DECLINED: Redis cannot say, the zone's verdict stands.
+ * When another host last saw the token.  NGX_OK: *seen, or -1 when Redis
+ * knows of no use (or did not answer in time); NGX_AGAIN: asked;
+ * NGX_DECLINED: the link is down, Redis cannot say.
  */
 
 ngx_int_t
 ngx_http_tenant_guard_store_seen_read(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, time_t max_idle)
+    ngx_http_tenant_guard_ctx_t *ctx, time_t *seen)
 {
-    ngx_int_t  rc;
-    u_char     hex[64];
+    ngx_int_t                       rc;
+    u_char                          hex[64];
+    ngx_http_tenant_guard_reply_t  *reply;
 
     ngx_hex_dump(hex, ctx->key, 32);
 
-    ctx->retry = max_idle;
+    rc = ngx_http_tenant_guard_store_ask(r, ctx,
+                                         NGX_HTTP_TENANT_GUARD_ASK_SEEN,
+                                         "GET", "seen:", hex, 64, &reply);
+    if (rc == NGX_ERROR) {
+        return NGX_DECLINED;
+    }
 
-    rc = ngx_http_tenant_guard_store_ask(r, ctx, "GET", "seen:", hex, 64,
-                                      ngx_http_tenant_guard_store_seen_reply);
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
-    return (rc == NGX_ERROR) ? NGX_DECLINED : rc;
+    *seen = (reply != NULL
+             && reply->type == NGX_HTTP_TENANT_GUARD_REPLY_STRING)
+            ? ngx_atotm(reply->str.data, reply->str.len) : NGX_ERROR;
+
+    if (*seen == NGX_ERROR) {
+        *seen = -1;
+    }
+
+    return NGX_OK;
 }
 
 
 static void
-ngx_http_tenant_guard_store_seen_reply(ngx_http_request_t *r, void *data,
-    ngx_http_tenant_guard_reply_t *reply)
-{
-    ngx_http_tenant_guard_ctx_t *ctx = data;
-
-    time_t                              seen, max_idle;
-    ngx_http_tenant_guard_loc_conf_t   *lcf;
-    ngx_http_tenant_guard_main_conf_t  *tmcf;
-
-    ctx->waiting = 0;
-    ctx->idle_done = 1;
-
-    max_idle = ctx->retry;
-    ctx->retry = 0;
-
-    seen = (reply != NULL && reply->type == NGX_HTTP_TENANT_GUARD_REPLY_STRING)
-           ? ngx_atotm(reply->str.data, reply->str.len) : NGX_ERROR;
-
-    if (seen == NGX_ERROR || ngx_time() - seen > max_idle) {
-        ctx->result = TG_RESULT_SESSION_IDLE;
-
-    } else {
-        tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
-        lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
-
-        ngx_http_tenant_guard_zone_idle_seen(tmcf->zone, ctx->key, 32,
-                                             ngx_time(),
-                                             ctx->exp + lcf->leeway);
-    }
-
-    ngx_http_tenant_guard_store_resume(r);
-}
-
-
-void
 ngx_http_tenant_guard_store_publish(ngx_str_t *key)
 {
-    u_char                             *p;
     const char                         *argv[3];
     size_t                              len[3];
-    u_char                              channel[
-                                    NGX_HTTP_TENANT_GUARD_MAX_PREFIX + 8];
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     tmcf = ngx_http_tenant_guard_store_main();
 
-    if (tmcf->redis->prefix.len + sizeof("events") > sizeof(channel)) {
-        return;
-    }
-
-    p = ngx_cpymem(channel, tmcf->redis->prefix.data, tmcf->redis->prefix.len);
-    p = ngx_cpymem(p, "events", 6);
-
     argv[0] = "PUBLISH";
     len[0] = 7;
-    argv[1] = (char *) channel;
-    len[1] = p - channel;
+    argv[1] = (char *) tmcf->redis->channel.data;
+    len[1] = tmcf->redis->channel.len;
     argv[2] = (char *) key->data;
     len[2] = key->len;
 
     (void) ngx_http_tenant_guard_redis_send(3, argv, len);
+}
+
+
+/*
+ * "<prefix>ban:{id:HEX}" or "<prefix>fail:{ip:HEX}": the braces make a
+ * hash tag, so that a ban and its counter share a Redis Cluster slot.
+ */
+
+static u_char *
+ngx_http_tenant_guard_store_ban_key(u_char *p, const char *kind,
+    ngx_uint_t ban, u_char *key, size_t len)
+{
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_tenant_guard_store_main();
+
+    p = ngx_cpymem(p, tmcf->redis->prefix.data, tmcf->redis->prefix.len);
+    p = ngx_cpymem(p, kind, ngx_strlen(kind));
+    p = ngx_cpymem(p, ban == NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
+                      ? "{id:" : "{ip:", 4);
+    p = ngx_hex_dump(p, key, len);
+    *p++ = '}';
+
+    return p;
+}
+
+
+/*
+ * Counts a failure of a ban key in Redis (tg:fail:{..:HEX}) for a window
+ * of "longest" seconds; handler hears the count.  NGX_ERROR: the link is
+ * down, handler is not called.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_store_ban_count(ngx_uint_t kind, u_char *key,
+    size_t len, long long longest, long long now,
+    ngx_http_tenant_guard_counted_pt handler, void *data)
+{
+    const char                     *argv[6];
+    size_t                          alen[6];
+    u_char                          t[NGX_INT64_LEN], w[NGX_INT64_LEN];
+    u_char                          name[NGX_HTTP_TENANT_GUARD_BAN_KEY_LEN];
+    ngx_http_tenant_guard_count_t  *count;
+
+    if (len > 32) {
+        return NGX_ERROR;
+    }
+
+    count = ngx_alloc(sizeof(ngx_http_tenant_guard_count_t), ngx_cycle->log);
+    if (count == NULL) {
+        return NGX_ERROR;
+    }
+
+    count->handler = handler;
+    count->data = data;
+
+    argv[0] = "EVAL";
+    alen[0] = 4;
+    argv[1] = ngx_http_tenant_guard_count_script;
+    alen[1] = sizeof(ngx_http_tenant_guard_count_script) - 1;
+    argv[2] = "1";
+    alen[2] = 1;
+    argv[3] = (char *) name;
+    alen[3] = ngx_http_tenant_guard_store_ban_key(name, "fail:", kind, key,
+                                                  len)
+              - name;
+    argv[4] = (char *) t;
+    alen[4] = ngx_sprintf(t, "%L", now) - t;
+    argv[5] = (char *) w;
+    alen[5] = ngx_sprintf(w, "%L", longest) - w;
+
+    if (ngx_http_tenant_guard_redis_background(
+                                          ngx_http_tenant_guard_store_counted,
+                                          count, 6, argv, alen)
+        != NGX_OK)
+    {
+        ngx_free(count);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_tenant_guard_store_counted(void *data,
+    ngx_http_tenant_guard_reply_t *reply)
+{
+    ngx_http_tenant_guard_count_t *count = data;
+
+    ngx_http_tenant_guard_counted_pt   handler;
+
+    handler = count->handler;
+    data = count->data;
+    ngx_free(count);
+
+    if (reply == NULL || reply->type != NGX_HTTP_TENANT_GUARD_REPLY_ARRAY
+        || reply->n != 2
+        || reply->element[0].type != NGX_HTTP_TENANT_GUARD_REPLY_INTEGER
+        || reply->element[1].type != NGX_HTTP_TENANT_GUARD_REPLY_INTEGER)
+    {
+        handler(data, NGX_ERROR, 0, 0);
+        return;
+    }
+
+    handler(data, NGX_OK, reply->element[0].integer,
+            reply->element[1].integer);
+}
+
+
+/* a ban until "until": in Redis for the other hosts, and they hear of it */
+
+void
+ngx_http_tenant_guard_store_ban_set(ngx_uint_t kind, u_char *key, size_t len,
+    long long until, long long now)
+{
+    ngx_str_t    ban;
+    const char  *argv[5];
+    size_t       alen[5];
+    u_char       value[NGX_INT64_LEN], ttl[NGX_INT64_LEN];
+    u_char       name[NGX_HTTP_TENANT_GUARD_BAN_KEY_LEN];
+
+    if (len > 32) {
+        return;
+    }
+
+    ban.data = name;
+    ban.len = ngx_http_tenant_guard_store_ban_key(name, "ban:", kind, key,
+                                                  len)
+              - name;
+
+    argv[0] = "SET";
+    alen[0] = 3;
+    argv[1] = (char *) ban.data;
+    alen[1] = ban.len;
+    argv[2] = (char *) value;
+    alen[2] = ngx_sprintf(value, "%L", until) - value;
+    argv[3] = "EX";
+    alen[3] = 2;
+    argv[4] = (char *) ttl;
+    alen[4] = ngx_sprintf(ttl, "%L", until - now) - ttl;
+
+    (void) ngx_http_tenant_guard_redis_send(5, argv, alen);
+
+    ngx_http_tenant_guard_store_publish(&ban);
+}
+
+
+/* a lifted ban goes from Redis with its counter, and every host hears */
+
+void
+ngx_http_tenant_guard_store_ban_lift(ngx_uint_t kind, u_char *key,
+    size_t len)
+{
+    ngx_str_t    ban;
+    const char  *argv[2];
+    size_t       alen[2];
+    u_char       name[NGX_HTTP_TENANT_GUARD_BAN_KEY_LEN];
+
+    if (len > 32) {
+        return;
+    }
+
+    argv[0] = "DEL";
+    alen[0] = 3;
+
+    ban.data = name;
+    ban.len = ngx_http_tenant_guard_store_ban_key(name, "ban:", kind, key,
+                                                  len)
+              - name;
+
+    argv[1] = (char *) ban.data;
+    alen[1] = ban.len;
+
+    (void) ngx_http_tenant_guard_redis_send(2, argv, alen);
+
+    argv[1] = (char *) name;
+    alen[1] = ngx_http_tenant_guard_store_ban_key(name, "fail:", kind, key,
+                                                  len)
+              - name;
+
+    (void) ngx_http_tenant_guard_redis_send(2, argv, alen);
+
+    /* the ban's name again: the buffer held the counter's */
+
+    ban.len = ngx_http_tenant_guard_store_ban_key(name, "ban:", kind, key,
+                                                  len)
+              - name;
+
+    ngx_http_tenant_guard_store_publish(&ban);
 }
 
 

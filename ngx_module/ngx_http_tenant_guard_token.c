@@ -31,6 +31,11 @@ typedef struct {
 
 static ngx_int_t ngx_http_tenant_guard_token_bearer(ngx_http_request_t *r,
     ngx_str_t *token);
+static ngx_int_t ngx_http_tenant_guard_token_record(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_str_t *json);
+static void ngx_http_tenant_guard_token_keep(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 static void ngx_http_tenant_guard_token_id(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
     ngx_str_t *token);
@@ -57,10 +62,10 @@ static ngx_uint_t ngx_http_tenant_guard_path_canonical(ngx_http_request_t *r);
 
 
 /*
- * Returns NGX_OK with ctx->result set (TG_RESULT_ALLOW or a refusal),
- * NGX_AGAIN when Redis was asked and the request must wait, or NGX_ERROR.
- * A token the zone has verified under this configuration is taken from
- * it: no signature, no JSON, no Redis.
+ * The token step: NGX_OK with ctx->result set (TG_RESULT_ALLOW or a
+ * refusal), NGX_AGAIN while Redis is asked for an opaque token, or
+ * NGX_ERROR.  A token the zone has verified under this configuration is
+ * taken from it: no signature, no JSON, no Redis.
  */
 
 ngx_int_t
@@ -68,18 +73,13 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
     ngx_int_t                           rc;
-    ngx_str_t                           token;
+    ngx_str_t                           token, record;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
-
-    if (ctx->token_done) {
-        return NGX_OK;
-    }
 
     rc = ngx_http_tenant_guard_token_bearer(r, &token);
 
     if (rc == NGX_DECLINED) {
         ctx->result = TG_RESULT_NO_TOKEN;
-        ctx->token_done = 1;
         return NGX_OK;
     }
 
@@ -87,7 +87,6 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
 
     if (rc == NGX_ERROR) {
         ctx->result = TG_RESULT_INVALID_TOKEN;
-        ctx->token_done = 1;
         ngx_str_set(&ctx->detail,
                     "the Authorization header is not a bearer token");
         return NGX_OK;
@@ -95,7 +94,9 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
-    if (tmcf->zone && token.len <= lcf->max_token_size) {
+    if (tmcf->zone && token.len <= lcf->max_token_size
+        && !ctx->ask.answered)
+    {
         rc = ngx_http_tenant_guard_token_cached(r, lcf, tmcf->zone, ctx);
 
         if (rc == NGX_ERROR) {
@@ -103,7 +104,7 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
         }
 
         if (rc == NGX_OK) {
-            ctx->token_done = 1;
+            ctx->from = NGX_HTTP_TENANT_GUARD_FROM_ZONE;
 
             if (ctx->exp + lcf->leeway <= ngx_time()) {
                 ctx->result = TG_RESULT_INVALID_TOKEN;
@@ -121,36 +122,80 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
     }
 
     if (lcf->opaque && !tg_jwt_is_compact(token.data, token.len)) {
-        rc = ngx_http_tenant_guard_store_opaque(r, ctx);
+        ctx->from = NGX_HTTP_TENANT_GUARD_FROM_RECORD;
 
-        if (rc == NGX_OK) {
-            ctx->token_done = 1;
+        rc = ngx_http_tenant_guard_store_token(r, ctx, &record);
+
+        switch (rc) {
+
+        case NGX_OK:
+            return ngx_http_tenant_guard_token_record(r, lcf, ctx, &record);
+
+        case NGX_DECLINED:
+            ctx->result = TG_RESULT_INVALID_TOKEN;
+            ngx_str_set(&ctx->detail, "unknown token");
+            return NGX_OK;
+
+        case NGX_BUSY:
+
+            /* a token only Redis knows cannot be judged without it */
+
+            ctx->result = TG_RESULT_UNAVAILABLE;
+            return NGX_OK;
+
+        default:
+            return rc;
         }
-
-        return rc;
     }
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "tenant_guard: verifying token signature");
 
-    rc = ngx_http_tenant_guard_token_verify(r, lcf, ctx, &token);
+    ctx->from = NGX_HTTP_TENANT_GUARD_FROM_JWT;
 
-    if (rc != NGX_OK || ctx->result != TG_RESULT_ALLOW) {
-        ctx->token_done = 1;
-        return rc;
+    return ngx_http_tenant_guard_token_verify(r, lcf, ctx, &token);
+}
+
+
+/*
+ * The revocation step, for a token verified here: a JWT with a jti is
+ * asked of tg:revoked:{jti}; a token that passes goes to the zone.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_token_revoked(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
+{
+    ngx_int_t   rc;
+    ngx_uint_t  revoked;
+
+    if (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_ZONE) {
+        return NGX_OK;
     }
 
-    rc = ngx_http_tenant_guard_store_revoked(r, ctx, &ctx->jti);
+    if (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_JWT) {
+        rc = ngx_http_tenant_guard_store_revoked(r, ctx, &revoked);
 
-    if (rc != NGX_OK) {
-        return rc;
+        if (rc == NGX_BUSY) {
+            if (lcf->redis_failure != NGX_HTTP_TENANT_GUARD_FAILURE_OPEN) {
+                ctx->result = TG_RESULT_UNAVAILABLE;
+                return NGX_OK;
+            }
+
+            revoked = 0;
+
+        } else if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (revoked) {
+            ctx->result = TG_RESULT_INVALID_TOKEN;
+            ngx_str_set(&ctx->detail, "the token has been revoked");
+            return NGX_OK;
+        }
     }
 
-    ctx->token_done = 1;
-
-    if (ctx->result == TG_RESULT_ALLOW) {
-        ngx_http_tenant_guard_token_keep(r, ctx);
-    }
+    ngx_http_tenant_guard_token_keep(r, lcf, ctx);
 
     return NGX_OK;
 }
@@ -162,15 +207,13 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
  * Sets ctx->result; NGX_ERROR only when out of memory.
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_tenant_guard_token_record(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *json)
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_str_t *json)
 {
-    tg_jwt_t                           jwt;
-    ngx_http_tenant_guard_loc_conf_t  *lcf;
-    char                               err[256];
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
+    tg_jwt_t  jwt;
+    char      err[256];
 
     if (tg_jwt_check_record(&lcf->jwt, json->data, json->len,
                             (long long) ngx_time(), &jwt, err, sizeof(err))
@@ -188,11 +231,7 @@ ngx_http_tenant_guard_token_record(ngx_http_request_t *r,
     if (ngx_http_tenant_guard_token_adopt(r, lcf, ctx, &jwt, json->len)
         != NGX_OK)
     {
-        return NGX_ERROR;
-    }
-
-    if (ctx->result == TG_RESULT_ALLOW) {
-        ngx_http_tenant_guard_token_keep(r, ctx);
+        ctx->result = TG_RESULT_UNAVAILABLE;
     }
 
     return NGX_OK;
@@ -201,11 +240,10 @@ ngx_http_tenant_guard_token_record(ngx_http_request_t *r,
 
 /* a verified token goes to the zone, and its jti to the revocation index */
 
-void
+static void
 ngx_http_tenant_guard_token_keep(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx)
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
-    ngx_http_tenant_guard_loc_conf_t   *lcf;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
@@ -213,8 +251,6 @@ ngx_http_tenant_guard_token_keep(ngx_http_request_t *r,
     if (tmcf->zone == NULL) {
         return;
     }
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
 
     ngx_http_tenant_guard_token_cache(lcf, tmcf->zone, ctx);
 
@@ -664,7 +700,7 @@ ngx_http_tenant_guard_token_mfa(ngx_http_tenant_guard_loc_conf_t *lcf,
 }
 
 
-/* NGX_OK: every scope is held; NGX_DECLINED: one is missing */
+/* the scope step: every scope the location asks for must be held */
 
 ngx_int_t
 ngx_http_tenant_guard_token_scopes(ngx_http_request_t *r,
@@ -683,7 +719,8 @@ ngx_http_tenant_guard_token_scopes(ngx_http_request_t *r,
         if (!tg_jwt_words_has(ctx->scopes.data, ctx->scopes.len,
                               scope[i].data, scope[i].len))
         {
-            return NGX_DECLINED;
+            ctx->result = TG_RESULT_INSUFFICIENT_SCOPE;
+            return NGX_OK;
         }
     }
 
@@ -700,7 +737,9 @@ static tg_result_e  ngx_http_tenant_guard_mismatch[] = {
 };
 
 
-tg_result_e
+/* the bind step: the ids in the path must be the token's own */
+
+ngx_int_t
 ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
@@ -714,20 +753,22 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
     char                           buf[32];
 
     if (lcf->binds == NULL) {
-        return TG_RESULT_ALLOW;
+        return NGX_OK;
     }
 
     bind = lcf->binds->elts;
 
     if (!ngx_http_tenant_guard_path_canonical(r)) {
         ngx_str_set(&ctx->detail, "request path is not canonical");
-        return ngx_http_tenant_guard_mismatch[bind[0].kind];
+        ctx->result = ngx_http_tenant_guard_mismatch[bind[0].kind];
+        return NGX_OK;
     }
 
     for (i = 0; i < lcf->binds->nelts; i++) {
 
         if (ngx_http_complex_value(r, &bind[i].value, &value) != NGX_OK) {
-            return TG_RESULT_UNAVAILABLE;
+            ctx->result = TG_RESULT_UNAVAILABLE;
+            return NGX_OK;
         }
 
         if (bind[i].kind == NGX_HTTP_TENANT_GUARD_BIND_CLAIM) {
@@ -746,11 +787,12 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
         if (own.len == 0 || value.len != own.len
             || ngx_memcmp(value.data, own.data, own.len) != 0)
         {
-            return ngx_http_tenant_guard_mismatch[bind[i].kind];
+            ctx->result = ngx_http_tenant_guard_mismatch[bind[i].kind];
+            return NGX_OK;
         }
     }
 
-    return TG_RESULT_ALLOW;
+    return NGX_OK;
 }
 
 

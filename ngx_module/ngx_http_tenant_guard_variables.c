@@ -97,7 +97,7 @@ ngx_http_tenant_guard_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_tenant_guard_module);
 
-    if (ctx == NULL || !ctx->checked) {
+    if (ctx == NULL || !ctx->judged) {
         v->not_found = 1;
         return NGX_OK;
     }

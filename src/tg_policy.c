@@ -609,3 +609,27 @@ tg_policy_idle_ok(const tg_policy_t *p, long long last, long long now)
 
     return -1;
 }
+
+
+int
+tg_policy_idle_touch(tg_idle_t *s, const tg_policy_t *p, long long since,
+    long long now)
+{
+    if (s->last == 0) {
+        s->last = since;
+    }
+
+    if (tg_policy_idle_ok(p, s->last, now) != 0) {
+        return -1;
+    }
+
+    s->last = now;
+
+    if (now - s->written < 1) {
+        return 0;
+    }
+
+    s->written = now;
+
+    return 1;
+}

@@ -88,4 +88,21 @@ int tg_policy_lifetime_ok(const tg_policy_t *p, long long iat,
 int tg_policy_idle_ok(const tg_policy_t *p, long long last, long long now);
 
 
+/* a token's last use, as a host keeps it */
+typedef struct {
+    long long         last;          /* 0: none known */
+    long long         written;       /* last told to the other hosts */
+} tg_idle_t;
+
+/*
+ * A use at now of a token whose last use is s->last, or "since" (its iat)
+ * when none is known.  Returns -1 when the token has been idle too long,
+ * leaving the use unrecorded; otherwise records it and returns 1 when at
+ * least a second has passed since the use was last told to the other
+ * hosts (s->written is then now), 0 when not.
+ */
+int tg_policy_idle_touch(tg_idle_t *s, const tg_policy_t *p, long long since,
+    long long now);
+
+
 #endif /* _TG_POLICY_H_INCLUDED_ */
