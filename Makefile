@@ -73,15 +73,6 @@ deps:
 	            apt-get install -y -q --no-install-recommends $$missing; \
 	        fi; \
 	    fi; \
-	fi; \
-	if [ "$$(id -u)" = 0 ] && service nginx status >/dev/null 2>&1; then \
-	    echo "deps: stopping the distro nginx service (port 80)"; \
-	    service nginx stop >/dev/null 2>&1 || true; \
-	    if [ -d /run/systemd/system ]; then \
-	        systemctl disable nginx >/dev/null 2>&1 || true; \
-	    else \
-	        update-rc.d nginx disable >/dev/null 2>&1 || true; \
-	    fi; \
 	fi
 
 # tools/build-module is incremental (it reconfigures only when config or the

@@ -251,7 +251,9 @@ ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
     policy = tg_policy_set_find(tmcf->policies, (char *) ws->data, ws->len);
     len = ngx_http_tenant_guard_ban_address_key(r, key);
 
-    if (tmcf->redis != NULL && ngx_http_tenant_guard_redis_up()
+    /* a count Redis cannot take (its link is down) is counted here */
+
+    if (tmcf->redis != NULL
         && (!identifier
             || ngx_http_tenant_guard_ban_count(
                                              NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,

@@ -374,6 +374,7 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_tenant_guard_loc_conf_t *prev = parent;
     ngx_http_tenant_guard_loc_conf_t *conf = child;
 
+    ngx_str_t                          *word;
     ngx_uint_t                          i;
     ngx_array_t                        *amr;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
@@ -425,10 +426,13 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
                 return NGX_CONF_ERROR;
             }
 
-            for (i = 0; i < 4; i++) {
-                *(ngx_str_t *) ngx_array_push(amr) =
-                                         ngx_http_tenant_guard_default_amr[i];
+            word = ngx_array_push_n(amr, 4);
+            if (word == NULL) {
+                return NGX_CONF_ERROR;
             }
+
+            ngx_memcpy(word, ngx_http_tenant_guard_default_amr,
+                       4 * sizeof(ngx_str_t));
 
             conf->mfa_amr = amr;
         }
@@ -444,8 +448,12 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
                 return NGX_CONF_ERROR;
             }
 
-            *(ngx_str_t *) ngx_array_push(conf->mfa_acr) =
-                                         ngx_http_tenant_guard_default_acr;
+            word = ngx_array_push(conf->mfa_acr);
+            if (word == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            *word = ngx_http_tenant_guard_default_acr;
         }
     }
 

@@ -618,6 +618,54 @@ test_lifetime_idle(void)
 }
 
 
+/* the rule the zone applies under its mutex, and Redis's answer too */
+
+static void
+test_idle_touch(void)
+{
+    tg_idle_t    s;
+    tg_policy_t  p;
+
+    memset(&p, 0, sizeof(p));
+    memset(&s, 0, sizeof(s));
+
+    is_int(tg_policy_idle_touch(&s, &p, 0, T0), 1, "maxIdleTime 0: a first "
+           "use passes and is told to the other hosts");
+    ok(s.last == T0 && s.written == T0, "and is recorded");
+
+    p.max_idle = 900;
+    memset(&s, 0, sizeof(s));
+
+    is_int(tg_policy_idle_touch(&s, &p, T0 - 901, T0), -1, "unknown token "
+           "issued maxIdleTime + 1 ago: idle, counted from its iat");
+    ok(s.written == 0, "an idle use is not told");
+    is_int(tg_policy_idle_touch(&s, &p, T0, T0 + 1), -1, "and stays idle: "
+           "a later iat does not revive a known token");
+
+    memset(&s, 0, sizeof(s));
+
+    is_int(tg_policy_idle_touch(&s, &p, T0 - 900, T0), 1, "unknown token "
+           "issued exactly maxIdleTime ago passes, and is told");
+    ok(s.last == T0 && s.written == T0, "the use is recorded");
+    is_int(tg_policy_idle_touch(&s, &p, 0, T0), 0, "a second use in the "
+           "same second passes, not told again");
+    is_int(tg_policy_idle_touch(&s, &p, 0, T0 + 1), 1, "a use a second "
+           "later is told");
+    is_int(tg_policy_idle_touch(&s, &p, 0, T0 + 1 + 900), 1, "used again "
+           "exactly maxIdleTime later passes");
+    is_int(tg_policy_idle_touch(&s, &p, 0, T0 + 1 + 900 + 901), -1,
+           "idle maxIdleTime + 1 after the last use is refused");
+    ok(s.last == T0 + 1 + 900, "the refused use is not recorded");
+
+    memset(&s, 0, sizeof(s));
+    s.last = T0;
+    s.written = T0;
+
+    is_int(tg_policy_idle_touch(&s, &p, T0 - 5000, T0 + 10), 1, "a known "
+           "last use wins over an old iat");
+}
+
+
 int
 main(void)
 {
@@ -629,6 +677,7 @@ main(void)
     test_parts();
     test_ip();
     test_lifetime_idle();
+    test_idle_touch();
 
     tt_free_all();
     return tap_done();
