@@ -390,6 +390,8 @@ asked:
         return NGX_AGAIN;
     }
 
+    /* what Redis cannot say leaves the zone's verdict standing */
+
     if (rc != NGX_OK
         || seen < 0
         || tg_policy_idle_ok(policy, seen, ngx_time()) != 0)

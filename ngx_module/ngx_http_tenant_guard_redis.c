@@ -86,6 +86,8 @@ static ngx_int_t ngx_http_tenant_guard_reply_copy(ngx_pool_t *pool,
     redisReply *from, ngx_http_tenant_guard_reply_t *to);
 
 static void ngx_http_tenant_guard_ev_add_read(void *privdata);
+static void ngx_http_tenant_guard_ev_set(ngx_event_t *ev, ngx_int_t event,
+    ngx_uint_t on);
 static void ngx_http_tenant_guard_ev_del_read(void *privdata);
 static void ngx_http_tenant_guard_ev_add_write(void *privdata);
 static void ngx_http_tenant_guard_ev_del_write(void *privdata);
@@ -968,10 +970,7 @@ ngx_http_tenant_guard_ev_add_read(void *privdata)
 {
     ngx_http_tenant_guard_link_t *link = privdata;
 
-    if (!link->conn->read->active) {
-        (void) ngx_add_event(link->conn->read, NGX_READ_EVENT,
-                             NGX_LEVEL_EVENT);
-    }
+    ngx_http_tenant_guard_ev_set(link->conn->read, NGX_READ_EVENT, 1);
 }
 
 
@@ -980,9 +979,7 @@ ngx_http_tenant_guard_ev_del_read(void *privdata)
 {
     ngx_http_tenant_guard_link_t *link = privdata;
 
-    if (link->conn->read->active) {
-        (void) ngx_del_event(link->conn->read, NGX_READ_EVENT, 0);
-    }
+    ngx_http_tenant_guard_ev_set(link->conn->read, NGX_READ_EVENT, 0);
 }
 
 
@@ -991,10 +988,7 @@ ngx_http_tenant_guard_ev_add_write(void *privdata)
 {
     ngx_http_tenant_guard_link_t *link = privdata;
 
-    if (!link->conn->write->active) {
-        (void) ngx_add_event(link->conn->write, NGX_WRITE_EVENT,
-                             NGX_LEVEL_EVENT);
-    }
+    ngx_http_tenant_guard_ev_set(link->conn->write, NGX_WRITE_EVENT, 1);
 }
 
 
@@ -1003,8 +997,18 @@ ngx_http_tenant_guard_ev_del_write(void *privdata)
 {
     ngx_http_tenant_guard_link_t *link = privdata;
 
-    if (link->conn->write->active) {
-        (void) ngx_del_event(link->conn->write, NGX_WRITE_EVENT, 0);
+    ngx_http_tenant_guard_ev_set(link->conn->write, NGX_WRITE_EVENT, 0);
+}
+
+
+static void
+ngx_http_tenant_guard_ev_set(ngx_event_t *ev, ngx_int_t event, ngx_uint_t on)
+{
+    if (on && !ev->active) {
+        (void) ngx_add_event(ev, event, NGX_LEVEL_EVENT);
+
+    } else if (!on && ev->active) {
+        (void) ngx_del_event(ev, event, 0);
     }
 }
 

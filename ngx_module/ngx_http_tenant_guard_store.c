@@ -374,7 +374,8 @@ ngx_http_tenant_guard_store_key(ngx_pool_t *pool, ngx_str_t *key,
  * "CMD <prefix><kind><id>" for the request, the auth_request way: the
  * first call asks and returns NGX_AGAIN (the request waits); the call
  * after the wake-up returns NGX_OK with the reply, NULL when Redis did not
- * answer in time.  NGX_DECLINED: the link is down; NGX_ERROR: no memory.
+ * answer in time.  NGX_BUSY: the link is down; NGX_ERROR: no memory.
+ * With id NULL, the key names the token: its SHA-256 in hex.
  */
 
 static ngx_int_t
@@ -386,11 +387,17 @@ ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
     ngx_str_t    key;
     const char  *argv[2];
     size_t       alen[2];
+    u_char       hex[64];
 
     if (ctx->ask.answered && ctx->ask.what == what) {
         ctx->ask.answered = 0;
         *reply = ctx->ask.reply;
         return NGX_OK;
+    }
+
+    if (id == NULL) {
+        id = ngx_hex_dump(hex, ctx->key, 32) - 64;
+        len = 64;
     }
 
     if (ngx_http_tenant_guard_store_key(r->pool, &key, kind, id, len)
@@ -409,7 +416,7 @@ ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
                                          ctx, 2, argv, alen)
         != NGX_OK)
     {
-        return NGX_DECLINED;
+        return NGX_BUSY;
     }
 
     ctx->ask.what = what;
@@ -479,17 +486,11 @@ ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
                                          NGX_HTTP_TENANT_GUARD_ASK_POLICY,
                                          "HGETALL", "ws:", ws->data, ws->len,
                                          &reply);
-    switch (rc) {
-
-    case NGX_OK:
-        return ngx_http_tenant_guard_store_policy_read(r, ws, reply, policy);
-
-    case NGX_DECLINED:
-        return NGX_BUSY;
-
-    default:
+    if (rc != NGX_OK) {
         return rc;
     }
+
+    return ngx_http_tenant_guard_store_policy_read(r, ws, reply, policy);
 }
 
 
@@ -608,7 +609,6 @@ ngx_http_tenant_guard_store_token(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *record)
 {
     ngx_int_t                           rc;
-    u_char                              hex[64];
     ngx_http_tenant_guard_reply_t      *reply;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
@@ -618,15 +618,9 @@ ngx_http_tenant_guard_store_token(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    ngx_hex_dump(hex, ctx->key, 32);
-
     rc = ngx_http_tenant_guard_store_ask(r, ctx,
                                          NGX_HTTP_TENANT_GUARD_ASK_TOKEN,
-                                         "GET", "token:", hex, 64, &reply);
-    if (rc == NGX_DECLINED) {
-        return NGX_BUSY;
-    }
-
+                                         "GET", "token:", NULL, 0, &reply);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -670,10 +664,6 @@ ngx_http_tenant_guard_store_revoked(ngx_http_request_t *r,
                                          NGX_HTTP_TENANT_GUARD_ASK_REVOKED,
                                          "EXISTS", "revoked:", ctx->jti.data,
                                          ctx->jti.len, &reply);
-    if (rc == NGX_DECLINED) {
-        return NGX_BUSY;
-    }
-
     if (rc != NGX_OK) {
         return rc;
     }
@@ -725,7 +715,7 @@ ngx_http_tenant_guard_store_seen_write(ngx_http_request_t *r,
 /*
  * When another host last saw the token.  NGX_OK: *seen, or -1 when Redis
  * knows of no use (or did not answer in time); NGX_AGAIN: asked;
- * NGX_DECLINED: the link is down, Redis cannot say.
+ * NGX_BUSY: the link is down, Redis cannot say; NGX_ERROR.
  */
 
 ngx_int_t
@@ -733,18 +723,11 @@ ngx_http_tenant_guard_store_seen_read(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, time_t *seen)
 {
     ngx_int_t                       rc;
-    u_char                          hex[64];
     ngx_http_tenant_guard_reply_t  *reply;
-
-    ngx_hex_dump(hex, ctx->key, 32);
 
     rc = ngx_http_tenant_guard_store_ask(r, ctx,
                                          NGX_HTTP_TENANT_GUARD_ASK_SEEN,
-                                         "GET", "seen:", hex, 64, &reply);
-    if (rc == NGX_ERROR) {
-        return NGX_DECLINED;
-    }
-
+                                         "GET", "seen:", NULL, 0, &reply);
     if (rc != NGX_OK) {
         return rc;
     }
