@@ -10,7 +10,7 @@ use lib 't/lib';
 use TG;
 use TG::Policy;
 
-TG::Policy::run_tests();
+run_tests();
 done_testing();
 
 __DATA__

@@ -14,7 +14,7 @@ our (%TOK, @FLOOD, %CNT);
 
 sub bearer_of { return "Authorization: Bearer $_[0]" }
 
-TG::Policy::run_tests();
+run_tests();
 done_testing();
 
 __DATA__

@@ -62,7 +62,7 @@ sub big_body {
     return $head . ('p' x ($size - length($head) - 2)) . '"}';
 }
 
-TG::Ban::run_tests();
+run_tests();
 done_testing();
 
 __DATA__

@@ -42,7 +42,8 @@ sub F { JSON::PP::false() }
 # the info line of a refusal of that token
 sub refusal { TG::Policy::log_refusal(@_) }
 
-TG::Redis::run_tests($R, auth => $RA, unix => $RU);
+TG::Redis::fixture($R, auth => $RA, unix => $RU);
+run_tests();
 done_testing();
 
 __DATA__
