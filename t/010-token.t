@@ -4,6 +4,11 @@
 use lib 't/lib';
 use TG;
 
+# every block's server {} starts with the keys; a block's own --- server_config
+# replaces them (an empty one: no keys there)
+block_defaults(
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
 run_tests();
 done_testing();
 
@@ -11,7 +16,6 @@ __DATA__
 
 === TEST 1: RS256 (default allowlist, JWKS): accepted, tenant headers set
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -38,7 +42,6 @@ tenant_guard: no bearer token
 
 === TEST 2: ES256 (default allowlist)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -55,7 +58,6 @@ X-Workspace-Id: ws-es256
 
 === TEST 3: EdDSA (default allowlist)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -72,7 +74,6 @@ X-Workspace-Id: ws-ed
 
 === TEST 4: ES384 when allowlisted
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_algorithms ES384;
 location / {
     tenant_guard on;
@@ -90,7 +91,6 @@ X-Workspace-Id: ws-es384
 
 === TEST 5: ES512 (P-521) when allowlisted
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_algorithms ES256 ES512;
 location / {
     tenant_guard on;
@@ -107,8 +107,9 @@ X-Workspace-Id: ws-es512
 
 
 === TEST 6: PS256 when allowlisted (JWKS keys without "alg")
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_noalg.json;
+--- config
 tenant_guard_algorithms PS256;
 location / {
     tenant_guard on;
@@ -125,8 +126,9 @@ X-Workspace-Id: ws-ps256
 
 
 === TEST 7: PS384 and PS512 when allowlisted
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_noalg.json;
+--- config
 tenant_guard_algorithms PS384 PS512;
 location / {
     tenant_guard on;
@@ -145,8 +147,9 @@ location / {
 
 
 === TEST 8: RS384 and RS512 when allowlisted (PEM key)
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/rsa1.pem;
+--- config
 tenant_guard_algorithms RS384 RS512;
 location / {
     tenant_guard on;
@@ -165,8 +168,9 @@ location / {
 
 
 === TEST 9: HS256 when allowlisted, oct key in the JWKS
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_hs.json;
+--- config
 tenant_guard_algorithms RS256 HS256;
 location / {
     tenant_guard on;
@@ -183,8 +187,9 @@ X-Workspace-Id: ws-hs256
 
 
 === TEST 10: HS384 and HS512 when allowlisted (64-byte oct key without "alg")
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_noalg.json;
+--- config
 tenant_guard_algorithms HS384 HS512;
 location / {
     tenant_guard on;
@@ -203,8 +208,9 @@ location / {
 
 
 === TEST 11: RS256 with a PEM key file, token without kid
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/rsa1.pem;
+--- config
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -220,8 +226,9 @@ X-Workspace-Id: ws-pem
 
 
 === TEST 12: PEM keys have no kid: a token with a kid is tried against them
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/rsa1.pem;
+--- config
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -237,8 +244,9 @@ X-Workspace-Id: ws-pem-kid
 
 
 === TEST 13: several PEM keys in one file: each is tried
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/rsa_multi.pem;
+--- config
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -257,8 +265,9 @@ location / {
 
 
 === TEST 14: a PEM file with one key does not accept another key's token
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/rsa1.pem;
+--- config
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -276,8 +285,9 @@ TG::log_invalid_hash()
 
 
 === TEST 15: EC P-256 PEM key
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/ec256.pem;
+--- config
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -293,8 +303,9 @@ X-Workspace-Id: ws-ecpem
 
 
 === TEST 16: Ed25519 PEM key
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/ed1.pem;
+--- config
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -310,8 +321,9 @@ X-Workspace-Id: ws-edpem
 
 
 === TEST 17: JWKS key with "use":"enc" is skipped, "use":"sig" is used
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_enc.json;
+--- config
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -330,8 +342,9 @@ location / {
 
 
 === TEST 18: a JWKS key without kid is tried for any kid
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_nokid.json;
+--- config
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -350,7 +363,6 @@ location / {
 
 === TEST 19: JWKS with several keys: kid selects rsa2
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -369,6 +381,7 @@ X-Workspace-Id: ws-rsa2
 --- http_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard on;
+--- server_config
 --- config
 location / {
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -385,7 +398,6 @@ location / {
 
 === TEST 21: tenant_guard off in a location: no token needed
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard on;
 location / {
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -407,7 +419,6 @@ tenant_guard:
 
 === TEST 22: a location's tenant_guard_keys overrides the server's
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard on;
 location / {
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -431,7 +442,6 @@ location /other/ {
 
 === TEST 23: integer id claims are sent as decimal
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -450,7 +460,6 @@ X-Integration-Id: 1234567890123
 
 === TEST 24: scope as an array of strings
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -467,7 +476,6 @@ X-Auth-Scopes: read write admin
 
 === TEST 25: a claim the token lacks gives no header
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -488,7 +496,6 @@ X-Subject-Id: user1
 
 === TEST 26: the auth scheme is case-insensitive (RFC 7235)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -506,7 +513,6 @@ X-Workspace-Id: ws-lc
 === TEST 27: two workers both verify (keys loaded before fork)
 --- workers: 2
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -521,7 +527,6 @@ location / {
 
 === TEST 28: request body reaches upstream after the check
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -540,7 +545,6 @@ X-Workspace-Id: ws1
 
 === TEST 29: upstream status passes through for accepted requests
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;

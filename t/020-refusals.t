@@ -5,6 +5,11 @@
 use lib 't/lib';
 use TG;
 
+# every block's server {} starts with the keys; a block's own --- server_config
+# replaces them (an empty one: no keys there)
+block_defaults(
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
 run_tests();
 done_testing();
 
@@ -12,7 +17,6 @@ __DATA__
 
 === TEST 1: no Authorization header: 401 invalid_request
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -36,7 +40,6 @@ token_id
 
 === TEST 2: Basic credentials are not a bearer token: 401 invalid_request
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -59,7 +62,6 @@ dXNlcjpwYXNzd29yZA
 
 === TEST 3: "Bearer" with no token: 401 invalid_request
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -80,7 +82,6 @@ WWW-Authenticate: Bearer realm="tenant_guard"
 
 === TEST 4: empty Authorization header: 401 invalid_request
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -101,7 +102,6 @@ WWW-Authenticate: Bearer realm="tenant_guard"
 
 === TEST 5: another scheme glued to the token ("Bearerxyz") is not Bearer
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -122,7 +122,6 @@ WWW-Authenticate: Bearer realm="tenant_guard"
 
 === TEST 6: bad signature: 401 invalid_token with an RFC 6750 challenge
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -147,7 +146,6 @@ TG::secret_parts()
 
 === TEST 7: expired token: 401 invalid_token
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -172,7 +170,6 @@ TG::secret_parts()
 
 === TEST 8: garbage token: 401 invalid_token, id is the hash prefix
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -195,7 +192,6 @@ not-a-jwt-but-a-long-secret-opaque-string
 
 === TEST 9: missing scope: 403 insufficient_scope with the scope challenge
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_require_scope admin;
@@ -221,7 +217,6 @@ TG::secret_parts()
 
 === TEST 10: missing one of two scopes: the challenge names both
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_require_scope admin billing;
@@ -243,7 +238,6 @@ TG::log_refusal('insufficient scope')
 
 === TEST 11: bind mismatch: 403 workspace_mismatch, no challenge
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -269,7 +263,6 @@ TG::secret_parts()
 
 === TEST 12: tenant_guard_realm changes the realm (no token)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_realm api.example;
 location / {
     tenant_guard on;
@@ -287,7 +280,6 @@ WWW-Authenticate: Bearer realm="api.example"
 
 === TEST 13: tenant_guard_realm changes the realm (bad token)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_realm api.example;
@@ -307,7 +299,6 @@ WWW-Authenticate: ^Bearer realm="api\.example", error="invalid_token", error_des
 
 === TEST 14: a refused POST: the body never reaches upstream
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -325,7 +316,6 @@ Content-Type: application/json
 
 === TEST 15: refusals in a location with tenant_guard on inherit nothing from a public one
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location /public/ {
     proxy_pass http://$TEST_NGINX_UPSTREAM;
 }
@@ -345,7 +335,6 @@ location /private/ {
 
 === TEST 16: a token in the query string is not a bearer token
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -362,7 +351,6 @@ WWW-Authenticate: Bearer realm="tenant_guard"
 
 === TEST 17: HEAD refused the same way
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -380,7 +368,6 @@ Content-Type: ^application/json
 
 === TEST 18: the refusal body is exactly the JSON object, nothing more
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -395,7 +382,6 @@ GET /items
 
 === TEST 19: two Authorization headers: nginx itself refuses (400), nothing upstream
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;

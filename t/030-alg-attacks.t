@@ -6,6 +6,11 @@
 use lib 't/lib';
 use TG;
 
+# every block's server {} starts with the keys; a block's own --- server_config
+# replaces them (an empty one: no keys there)
+block_defaults(
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
 run_tests();
 done_testing();
 
@@ -13,7 +18,6 @@ __DATA__
 
 === TEST 1: alg "none", empty signature
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -36,7 +40,6 @@ TG::secret_parts()
 
 === TEST 2: alg "NONE"
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -55,7 +58,6 @@ TG::log_invalid_hash()
 
 === TEST 3: alg "None" with a (meaningless) signature part
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -73,8 +75,9 @@ TG::log_invalid_hash()
 
 
 === TEST 4: alg "none" even when the allowlist is large
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_hs.json;
+--- config
 tenant_guard_algorithms RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA HS256 HS384 HS512;
 location / {
     tenant_guard on;
@@ -92,7 +95,6 @@ TG::bearer_raw(TG::raw_token({alg => 'none', kid => 'hs1'}, TG::claims({}), ''))
 
 === TEST 5: alg missing from the header
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -111,7 +113,6 @@ TG::log_invalid_hash()
 
 === TEST 6: alg not a string
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -127,8 +128,9 @@ TG::bearer_raw(TG::signed_token('{"alg":256,"kid":"rsa1"}', TG::claims({}), 'RS2
 
 
 === TEST 7: RS384 outside the (default) allowlist, key has no alg member
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_noalg.json;
+--- config
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -147,7 +149,6 @@ TG::log_invalid_hash()
 
 === TEST 8: ES384 outside the default allowlist, though the key exists
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -163,8 +164,9 @@ TG::bearer({}, alg => 'ES384')
 
 
 === TEST 9: HS256 valid under the oct key but not allowlisted
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_hs.json;
+--- config
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -181,7 +183,6 @@ TG::bearer({}, alg => 'HS256')
 
 === TEST 10: RS256 not allowlisted when the allowlist is only ES256
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_algorithms ES256;
 location / {
     tenant_guard on;
@@ -198,8 +199,9 @@ TG::bearer({})
 
 
 === TEST 11: HS/RS confusion: HS256 signed with rsa1's PEM as the secret, kid rsa1
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_hs.json;
+--- config
 tenant_guard_algorithms RS256 HS256;
 location / {
     tenant_guard on;
@@ -218,8 +220,9 @@ TG::log_invalid_hash()
 
 
 === TEST 12: HS/RS confusion without a kid
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_hs.json;
+--- config
 tenant_guard_algorithms RS256 HS256;
 location / {
     tenant_guard on;
@@ -236,8 +239,9 @@ TG::bearer({workspace_id => 'ws2'}, alg => 'HS256', key => \TG::pem('rsa1'), kid
 
 
 === TEST 13: HS/RS confusion when the JWKS keys carry no "alg" member
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_noalg.json;
+--- config
 tenant_guard_algorithms RS256 HS256;
 location / {
     tenant_guard on;
@@ -262,8 +266,9 @@ location / {
 
 
 === TEST 14: RS256 token naming an EC key (key type does not fit alg)
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_noalg.json;
+--- config
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -279,8 +284,9 @@ TG::bearer({}, alg => 'RS256', key => 'rsa1', kid => 'ec256')
 
 
 === TEST 15: ES256 token naming an RSA key
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_noalg.json;
+--- config
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -297,7 +303,6 @@ TG::bearer({}, alg => 'ES256', key => 'ec256', kid => 'rsa1')
 
 === TEST 16: a key's "alg" member must equal the token's alg (PS256 vs RS256 key)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_algorithms RS256 PS256;
 location / {
     tenant_guard on;
@@ -315,7 +320,6 @@ TG::bearer({}, alg => 'PS256', key => 'rsa1', kid => 'rsa1')
 
 === TEST 17: ES256 signature by a P-384 key named as ES256 (alg member ES384)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_algorithms ES256 ES384;
 location / {
     tenant_guard on;
@@ -333,7 +337,6 @@ TG::bearer({}, alg => 'ES256', key => 'ec384', kid => 'ec384')
 
 === TEST 18: wrong key with the right kid (signed by rsa2, kid rsa1)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -354,7 +357,6 @@ TG::secret_parts()
 
 === TEST 19: unknown kid
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -373,7 +375,6 @@ TG::log_invalid_hash()
 
 === TEST 20: a token without kid is tried against the fitting keys: attacker key refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -393,7 +394,6 @@ location / {
 
 === TEST 21: crit header naming an extension
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -412,7 +412,6 @@ TG::log_invalid()
 
 === TEST 22: crit header, empty list
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -429,7 +428,6 @@ TG::bearer({}, headers => {crit => []})
 
 === TEST 23: crit ["b64"] with b64=false (RFC 7797 unencoded payload)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -446,7 +444,6 @@ TG::bearer({}, headers => {crit => ['b64'], b64 => JSON::PP::false()})
 
 === TEST 24: embedded jwk header: a token signed by the embedded key
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -466,7 +463,6 @@ TG::log_invalid_hash()
 
 === TEST 25: embedded jwk header with a kid that exists
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -484,7 +480,6 @@ TG::bearer({workspace_id => 'ws2'}, key => 'evil_rsa', kid => 'rsa1',
 
 === TEST 26: embedded EC jwk header (ES256 signed by an attacker key)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -502,7 +497,6 @@ TG::bearer({workspace_id => 'ws2'}, alg => 'ES256', key => 'evil_ec', kid => 'ec
 
 === TEST 27: jku header is never fetched (attacker-signed token)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -520,7 +514,6 @@ TG::bearer({workspace_id => 'ws2'}, key => 'evil_rsa', kid => 'evil',
 
 === TEST 28: x5u header is never fetched (attacker-signed token)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -538,7 +531,6 @@ TG::bearer({workspace_id => 'ws2'}, key => 'evil_rsa', kid => 'rsa1',
 
 === TEST 29: jku/x5u/jwk on a genuine token are ignored: accepted, nothing fetched
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -560,7 +552,6 @@ X-Workspace-Id: ws1
 
 === TEST 30: ES256 with a DER signature is refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -579,7 +570,6 @@ TG::log_invalid_hash()
 
 === TEST 31: ES256 raw signature with one extra byte is refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -597,7 +587,6 @@ TG::bearer_raw(TG::with_sig($t, "\0" . TG::sig_bytes($t)))
 
 === TEST 32: ES256 signature one byte short is refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -615,7 +604,6 @@ TG::bearer_raw(TG::with_sig($t, substr(TG::sig_bytes($t), 1)))
 
 === TEST 33: empty signature on an RS256 token
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -632,7 +620,6 @@ TG::bearer_raw(TG::with_sig(TG::jwt({}), ''))
 
 === TEST 34: flipped bit in the payload after signing
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -652,7 +639,6 @@ TG::bearer_raw(join '.', $h, TG::b64url($c), $s)
 
 === TEST 35: base64url with "=" padding in the payload (correctly signed)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -671,7 +657,6 @@ TG::log_invalid_hash()
 
 === TEST 36: standard base64 "+" in the payload (correctly signed)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -688,7 +673,6 @@ TG::bearer_raw(TG::odd_b64_token('plus'))
 
 === TEST 37: standard base64 "/" in the payload (correctly signed)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -705,7 +689,6 @@ TG::bearer_raw(TG::odd_b64_token('slash'))
 
 === TEST 38: "=" padding on the signature part of a valid token
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -722,7 +705,6 @@ TG::bearer_raw(TG::odd_b64_token('sig_pad'))
 
 === TEST 39: invalid base64url characters
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -740,7 +722,6 @@ TG::bearer_raw("$h.$p*.$s")
 
 === TEST 40: two parts only
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -760,7 +741,6 @@ TG::log_invalid_hash()
 
 === TEST 41: four parts (valid token plus a trailing part)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -777,7 +757,6 @@ TG::bearer_raw(TG::jwt({}) . '.eyJ4IjoxfQ')
 
 === TEST 42: five parts (JWE compact shape)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -794,7 +773,6 @@ TG::bearer_raw(TG::b64url('{"alg":"RSA-OAEP","enc":"A256GCM"}') . '.AAAA.BBBB.CC
 
 === TEST 43: dots only
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -811,7 +789,6 @@ Authorization: Bearer ..
 
 === TEST 44: header JSON is an array
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -828,7 +805,6 @@ TG::bearer_raw(TG::signed_token('["RS256","rsa1"]', TG::claims({}), 'RS256', 'rs
 
 === TEST 45: header is not JSON
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -845,7 +821,6 @@ TG::bearer_raw(TG::signed_token('{"alg":"RS256","kid":"rsa1"', TG::claims({}), '
 
 === TEST 46: payload JSON is an array
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -864,7 +839,6 @@ TG::log_invalid_hash()
 
 === TEST 47: payload JSON is a string
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -881,7 +855,6 @@ TG::bearer_raw(TG::signed_token({alg => 'RS256', kid => 'rsa1'}, '"ws1"', 'RS256
 
 === TEST 48: payload with trailing garbage after the JSON object
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -898,7 +871,6 @@ TG::bearer_raw(TG::signed_token({alg => 'RS256', kid => 'rsa1'}, JSON::PP->new->
 
 === TEST 49: duplicate key in the payload (workspace_id twice)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -919,7 +891,6 @@ TG::log_invalid_hash()
 
 === TEST 50: duplicate key in the header ("alg" twice)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -936,7 +907,6 @@ TG::bearer_raw(TG::signed_token('{"alg":"none","kid":"rsa1","alg":"RS256"}', TG:
 
 === TEST 51: duplicate key hidden by a unicode escape in the payload
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -956,7 +926,6 @@ TG::bearer_raw(TG::signed_token({alg => 'RS256', kid => 'rsa1'}, $js, 'RS256', '
 === TEST 52: token over the default 8k is refused (header buffers raised)
 --- config
 large_client_header_buffers 4 32k;
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -978,7 +947,6 @@ TG::secret_parts()
 === TEST 53: a much larger token (20k) is refused
 --- config
 large_client_header_buffers 4 32k;
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -996,7 +964,6 @@ TG::bearer_raw(TG::jwt_sized(20000))
 === TEST 54: a token of exactly 8k is accepted
 --- config
 large_client_header_buffers 4 32k;
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -1013,7 +980,6 @@ X-Workspace-Id: ws1
 
 === TEST 55: tenant_guard_max_token_size 1k: 1025 refused, 1024 accepted
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_max_token_size 1k;
 location / {
     tenant_guard on;
@@ -1031,8 +997,9 @@ location / {
 
 
 === TEST 56: HS384 / HS512 under an oct key shorter than the hash (RFC 7518 3.2)
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_noalg.json;
+--- config
 tenant_guard_algorithms HS256 HS384 HS512;
 location / {
     tenant_guard on;

@@ -4,6 +4,11 @@
 use lib 't/lib';
 use TG;
 
+# every block's server {} starts with the keys; a block's own --- server_config
+# replaces them (an empty one: no keys there)
+block_defaults(
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
 run_tests();
 done_testing();
 
@@ -11,7 +16,6 @@ __DATA__
 
 === TEST 1: exp 10s ago is accepted within the default 30s leeway
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -28,7 +32,6 @@ X-Workspace-Id: ws1
 
 === TEST 2: exp 60s ago is refused with the default leeway
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -49,7 +52,6 @@ TG::log_invalid()
 
 === TEST 3: tenant_guard_leeway 0 refuses exp 2s ago
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_leeway 0;
 location / {
     tenant_guard on;
@@ -67,7 +69,6 @@ TG::bearer({iat => time - 600, exp => time - 2})
 
 === TEST 4: tenant_guard_leeway 0 accepts a token valid for another minute
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_leeway 0;
 location / {
     tenant_guard on;
@@ -83,7 +84,6 @@ TG::bearer({exp => time + 60})
 
 === TEST 5: tenant_guard_leeway 2m accepts exp 90s ago, refuses 5 min ago
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_leeway 2m;
 location / {
     tenant_guard on;
@@ -101,7 +101,6 @@ location / {
 
 === TEST 6: exp missing is refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -120,7 +119,6 @@ TG::log_invalid()
 
 === TEST 7: exp as a string is refused (NumericDate required)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -137,7 +135,6 @@ TG::bearer({exp => '' . (time + 3600)})
 
 === TEST 8: nbf 10s ahead is accepted (leeway), 120s ahead refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -157,7 +154,6 @@ location / {
 
 === TEST 9: tenant_guard_leeway 0 refuses nbf 5s ahead
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_leeway 0;
 location / {
     tenant_guard on;
@@ -175,7 +171,6 @@ TG::bearer({nbf => time + 5})
 
 === TEST 10: iat 10s ahead is accepted (leeway), 120s ahead refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -193,7 +188,6 @@ location / {
 
 === TEST 11: iss must equal tenant_guard_issuer
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_issuer https://issuer.example/;
 location / {
     tenant_guard on;
@@ -220,7 +214,6 @@ location / {
 
 === TEST 12: iss is not checked when no issuer is configured
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -235,7 +228,6 @@ TG::bearer({iss => 'https://anyone.example/'})
 
 === TEST 13: aud as a string must be one of tenant_guard_audience
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_audience api admin-api;
 location / {
     tenant_guard on;
@@ -260,7 +252,6 @@ location / {
 
 === TEST 14: aud as an array: one matching member is enough
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_audience api;
 location / {
     tenant_guard on;
@@ -283,7 +274,6 @@ location / {
 
 === TEST 15: aud is not checked when no audience is configured
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -298,7 +288,6 @@ TG::bearer({aud => 'whatever'})
 
 === TEST 16: CR LF in workspace_id (header injection) is refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -317,7 +306,6 @@ TG::log_invalid()
 
 === TEST 17: NUL in sub is refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -334,7 +322,6 @@ TG::bearer({sub => "user1\0admin"})
 
 === TEST 18: control characters in organization_id, integration_id, scope
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -355,7 +342,6 @@ location / {
 
 === TEST 19: id claims that are neither strings nor integers are refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -378,7 +364,6 @@ location / {
 
 === TEST 20: UTF-8 in ids is fine (not a control character)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -394,7 +379,6 @@ TG::bearer({sub => "j\x{fc}rgen"})
 
 === TEST 21: scope that is neither a string nor an array of strings is refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -411,7 +395,6 @@ location / {
 
 === TEST 22: boundaries: exp == now - leeway is refused, nbf/iat == now + leeway accepted
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -433,7 +416,6 @@ location / {
 
 === TEST 23: tenant_guard_leeway 0: exp == now refused, nbf == now accepted
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_leeway 0;
 location / {
     tenant_guard on;
@@ -452,7 +434,6 @@ location / {
 
 === TEST 24: exp at the largest 64-bit integer is refused, not overflowed (found by fuzzing)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -470,7 +451,6 @@ TG::bearer({exp => 9223372036854775807})
 
 === TEST 25: tenant_guard_leeway over a day fails nginx -t
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_leeway 2d;
 location / {
     tenant_guard on;

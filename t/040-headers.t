@@ -5,6 +5,11 @@
 use lib 't/lib';
 use TG;
 
+# every block's server {} starts with the keys; a block's own --- server_config
+# replaces them (an empty one: no keys there)
+block_defaults(
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
 run_tests();
 done_testing();
 
@@ -12,7 +17,6 @@ __DATA__
 
 === TEST 1: a client-sent X-Workspace-Id is replaced by the token's
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -29,7 +33,6 @@ X-Workspace-Id: ws1
 
 === TEST 2: duplicates in any case: upstream sees exactly one, the token's
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -48,7 +51,6 @@ X-Workspace-Id: ws1
 
 === TEST 3: all six headers set from the token, client copies dropped
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -78,7 +80,6 @@ X-Auth-MFA: false
 
 === TEST 4: a claim the token lacks: the client's copy is dropped, none set
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -98,7 +99,6 @@ X-Workspace-Id: ws1
 
 === TEST 5: stripped in a location with tenant_guard off
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard on;
 location / {
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -130,6 +130,7 @@ X-Other: kept
 
 
 === TEST 6: stripped where no tenant_guard directive is used at all
+--- server_config
 --- config
 location / {
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -156,7 +157,6 @@ server {
     }
 }
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -178,7 +178,6 @@ X-Subject-Id: admin
 === TEST 8: underscores_in_headers on: X_Workspace_Id is stripped too
 --- config
 underscores_in_headers on;
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -198,6 +197,7 @@ X_Custom: kept
 
 
 === TEST 9: underscores_in_headers on, tenant_guard off: underscore copies stripped
+--- server_config
 --- config
 underscores_in_headers on;
 location / {
@@ -219,7 +219,6 @@ x-subject_id: admin
 
 === TEST 10: X-Auth-MFA true when amr holds mfa
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -236,7 +235,6 @@ X-Auth-MFA: true
 
 === TEST 11: X-Auth-MFA true for otp, hwk, swk; false for pwd, missing, unknown
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -266,7 +264,6 @@ location / {
 
 === TEST 12: tenant_guard_header renames the workspace header
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_header workspace X-Tenant;
 location / {
     tenant_guard on;
@@ -286,7 +283,6 @@ X-Organization-Id: org1
 
 === TEST 13: tenant_guard_header for every kind
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_header organization X-Org;
 tenant_guard_header workspace X-Ws;
 tenant_guard_header integration X-Int;
@@ -320,6 +316,7 @@ X-Mfa-Done: true
 
 
 === TEST 14: a renamed header is stripped where tenant_guard is off too
+--- server_config
 --- config
 tenant_guard_header workspace X-Tenant;
 location / {
@@ -337,7 +334,6 @@ X-Tenant: evil
 
 === TEST 15: tenant_guard_claim workspace tid
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_claim workspace tid;
 location / {
     tenant_guard on;
@@ -355,7 +351,6 @@ X-Workspace-Id: t9
 
 === TEST 16: tenant_guard_claim: the default claim is no longer read
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_claim workspace tid;
 location / {
     tenant_guard on;
@@ -373,7 +368,6 @@ TG::bearer({workspace_id => 'ws1'})
 
 === TEST 17: tenant_guard_claim for organization, integration and subject
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_claim organization org;
 tenant_guard_claim integration iid;
 tenant_guard_claim subject email;
@@ -395,7 +389,6 @@ X-Subject-Id: a@example.com
 
 === TEST 18: satisfy any + allow: no token needed, client copies still stripped
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     satisfy any;
     allow 127.0.0.1;
@@ -416,6 +409,7 @@ X-Auth-MFA: true
 
 
 === TEST 19: auth_request subrequest does not see client copies either
+--- server_config
 --- config
 location / {
     auth_request /_auth;
@@ -442,7 +436,6 @@ X-Subject-Id: admin
 
 === TEST 20: a refused request's headers are irrelevant: nothing upstream
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -460,7 +453,6 @@ X-Auth-MFA: true
 
 === TEST 21: other client headers pass through untouched
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -480,7 +472,6 @@ X-Workspace-Id: ws1
 
 === TEST 22: auth_request subrequest in a guarded server does not see client copies
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard off;
     auth_request /_auth;

@@ -4,6 +4,11 @@
 use lib 't/lib';
 use TG;
 
+# every block's server {} starts with the keys; a block's own --- server_config
+# replaces them (an empty one: no keys there)
+block_defaults(
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
 run_tests();
 done_testing();
 
@@ -11,7 +16,6 @@ __DATA__
 
 === TEST 1: the required scope is present (string)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_require_scope write;
@@ -29,7 +33,6 @@ X-Auth-Scopes: read write
 
 === TEST 2: every required scope is present (array)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_require_scope read write;
@@ -45,7 +48,6 @@ TG::bearer({scope => ['write', 'read', 'admin']})
 
 === TEST 3: a scope is a whole word, not a substring
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_require_scope admin;
@@ -68,7 +70,6 @@ location / {
 
 === TEST 4: token without scope: 403 insufficient_scope
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_require_scope read;
@@ -90,7 +91,6 @@ TG::log_refusal('insufficient scope')
 
 === TEST 5: scopes are per location
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard on;
 location / {
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -113,7 +113,6 @@ location /admin/ {
 
 === TEST 6: an invalid token is 401, not 403, in a scoped location
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_require_scope admin;

@@ -4,6 +4,11 @@
 use lib 't/lib';
 use TG;
 
+# every block's server {} starts with the keys; a block's own --- server_config
+# replaces them (an empty one: no keys there)
+block_defaults(
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
 run_tests();
 done_testing();
 
@@ -11,7 +16,6 @@ __DATA__
 
 === TEST 1: own workspace passes
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -30,7 +34,6 @@ X-Workspace-Id: ws1
 
 === TEST 2: another workspace: 403 workspace_mismatch
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -54,7 +57,6 @@ TG::secret_parts()
 
 === TEST 3: comparison is case-sensitive: /ws/WS1/ refused for ws1
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -72,7 +74,6 @@ TG::bearer({workspace_id => 'ws1'})
 
 === TEST 4: comparison is exact: no prefix match either way
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -93,7 +94,6 @@ location ~ ^/ws/([^/]+)/ {
 
 === TEST 5: /ws/ws1%2F..%2Fws2/x with a ws1 token never reaches upstream
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -114,7 +114,6 @@ TG::log_refusal('workspace mismatch')
 
 === TEST 6: /ws/ws1/../ws2/x with a ws1 token never reaches upstream
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -133,7 +132,6 @@ TG::bearer({workspace_id => 'ws1'})
 
 === TEST 7: /ws//ws2/x with a ws1 token never reaches upstream
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -152,7 +150,6 @@ TG::bearer({workspace_id => 'ws1'})
 
 === TEST 8: /ws/%77s2/x (ws2 percent-encoded) with a ws1 token: mismatch
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -170,7 +167,6 @@ TG::bearer({workspace_id => 'ws1'})
 
 === TEST 9: non-canonical paths that nginx resolves back to the own workspace are refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -200,7 +196,6 @@ location ~ ^/ws/([^/]+)/ {
 
 === TEST 10: non-canonical paths that point elsewhere are refused
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -220,7 +215,6 @@ location ~ ^/ws/([^/]+)/ {
 
 === TEST 11: ordinary dots and a query string are fine
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -240,7 +234,6 @@ location ~ ^/ws/([^/]+)/ {
 
 === TEST 12: a token without the workspace claim is a mismatch
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -258,7 +251,6 @@ TG::bearer({workspace_id => undef})
 
 === TEST 13: the canonical-path rule applies only where a bind is configured
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -275,7 +267,6 @@ location / {
 
 === TEST 14: integration bind
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/int/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind integration $1;
@@ -300,7 +291,6 @@ location ~ ^/int/([^/]+)/ {
 
 === TEST 15: organization bind
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/org/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind organization $1;
@@ -322,7 +312,6 @@ location ~ ^/org/([^/]+)/ {
 
 === TEST 16: claim=provider_id bind (an MSP's provider)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/msp/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind claim=provider_id $1;
@@ -348,7 +337,6 @@ location ~ ^/msp/([^/]+)/ {
 
 === TEST 17: two binds: both must hold
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/org/([^/]+)/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind organization $1;
@@ -376,7 +364,6 @@ location ~ ^/org/([^/]+)/ws/([^/]+)/ {
 
 === TEST 18: VALUE may be a literal or a named capture
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location /fixed/ {
     tenant_guard on;
     tenant_guard_bind workspace ws1;
@@ -404,7 +391,6 @@ location ~ ^/named/(?<wsid>[^/]+)/ {
 
 === TEST 19: VALUE from a variable that is empty is a mismatch
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location /q/ {
     tenant_guard on;
     tenant_guard_bind workspace $arg_ws;
@@ -423,7 +409,6 @@ location /q/ {
 
 === TEST 20: the bind uses the configured claim name
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_claim workspace tid;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
@@ -443,7 +428,6 @@ location ~ ^/ws/([^/]+)/ {
 
 === TEST 21: integer workspace claim matches its decimal form
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -462,7 +446,6 @@ location ~ ^/ws/([^/]+)/ {
 
 === TEST 22: bad token in a bound location: 401 first, not 403
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;

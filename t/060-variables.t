@@ -6,6 +6,11 @@
 use lib 't/lib';
 use TG;
 
+# every block's server {} starts with the keys; a block's own --- server_config
+# replaces them (an empty one: no keys there)
+block_defaults(
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
 run_tests();
 done_testing();
 
@@ -13,7 +18,6 @@ __DATA__
 
 === TEST 1: the id variables in proxy_set_header
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_set_header X-Var-Workspace $tenant_guard_workspace;
@@ -42,7 +46,6 @@ X-Var-Mfa: true
 
 === TEST 2: $tenant_guard_mfa is false without mfa
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_set_header X-Var-Mfa $tenant_guard_mfa;
@@ -60,7 +63,6 @@ X-Var-Mfa: false
 
 === TEST 3: $tenant_guard_token_id is the jti
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_set_header X-Var-Token-Id $tenant_guard_token_id;
@@ -78,7 +80,6 @@ X-Var-Token-Id: jti-fixed-123
 
 === TEST 4: $tenant_guard_token_id without jti: the SHA-256 prefix, never the token
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_set_header X-Var-Token-Id $tenant_guard_token_id;
@@ -96,7 +97,6 @@ TG::bearer({jti => undef})
 
 === TEST 5: $tenant_guard_claim_NAME
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_set_header X-Provider $tenant_guard_claim_provider_id;
@@ -120,7 +120,6 @@ X-Num: 3
 
 === TEST 6: the variables follow tenant_guard_claim
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_claim workspace tid;
 location / {
     tenant_guard on;
@@ -139,7 +138,6 @@ X-Var-Workspace: t3
 
 === TEST 7: variables in proxy_pass (route by tenant)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location /api/ {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM/tenants/$tenant_guard_workspace$request_uri;
@@ -160,7 +158,6 @@ map $tenant_guard_workspace $tg_pool {
     ws-vip   vip;
 }
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_set_header X-Pool $tg_pool;
@@ -178,7 +175,6 @@ location / {
 
 === TEST 9: variables in add_header on the response
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     add_header X-Served-Workspace $tenant_guard_workspace;
@@ -200,7 +196,6 @@ X-Served-Subject: user4
 --- http_config
 log_format tg 'TG status=$status result=$tenant_guard_result ws=$tenant_guard_workspace tid=$tenant_guard_token_id';
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 access_log logs/access.log tg;
 location / {
     tenant_guard on;
@@ -220,7 +215,6 @@ TG status=200 result=allow ws=ws1 tid=jti-log-1
 --- http_config
 log_format tg 'TG $request_uri status=$status result=$tenant_guard_result';
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 access_log logs/access.log tg;
 location / {
     tenant_guard on;
@@ -258,7 +252,6 @@ TG /ws/ws2/x status=403 result=workspace_mismatch
 --- http_config
 log_format tg 'TG tid=$tenant_guard_token_id';
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 access_log logs/access.log tg;
 location / {
     tenant_guard on;
@@ -280,7 +273,6 @@ TG::secret_parts()
 --- http_config
 log_format tg 'TG ws=[$tenant_guard_workspace] sub=[$tenant_guard_subject] tid=[$tenant_guard_token_id]';
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 access_log logs/access.log tg;
 location / {
     proxy_set_header X-Var-Workspace $tenant_guard_workspace;

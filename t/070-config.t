@@ -4,6 +4,11 @@
 use lib 't/lib';
 use TG;
 
+# every block's server {} starts with the keys; a block's own --- server_config
+# replaces them (an empty one: no keys there)
+block_defaults(
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
 run_tests();
 done_testing();
 
@@ -11,7 +16,6 @@ __DATA__
 
 === TEST 1: unknown algorithm
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_algorithms RS256 RS999;
 --- config_error
 unknown algorithm "RS999"
@@ -21,7 +25,6 @@ nginx.conf:
 
 === TEST 2: "none" is not an algorithm
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_algorithms RS256 none;
 --- config_error
 unknown algorithm "none"
@@ -31,7 +34,6 @@ nginx.conf:
 
 === TEST 3: "NONE" is not an algorithm either
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_algorithms NONE;
 --- config_error
 unknown algorithm "NONE"
@@ -41,7 +43,6 @@ nginx.conf:
 
 === TEST 4: algorithm names are case-sensitive (JWA)
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_algorithms rs256;
 --- config_error
 unknown algorithm "rs256"
@@ -51,7 +52,6 @@ nginx.conf:
 
 === TEST 5: tenant_guard_algorithms needs at least one name
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_algorithms;
 --- config_error
 invalid number of arguments in "tenant_guard_algorithms"
@@ -60,7 +60,7 @@ nginx.conf:
 
 
 === TEST 6: missing keys file
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/nope.json;
 --- config_error
 nope.json
@@ -69,7 +69,7 @@ nginx.conf:
 
 
 === TEST 7: keys file is a directory (unreadable as a file)
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS;
 --- config_error
 nginx.conf:
@@ -77,7 +77,7 @@ nginx.conf:
 
 
 === TEST 8: keys file is not JSON
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/bad.json;
 --- config_error
 bad.json
@@ -86,7 +86,7 @@ nginx.conf:
 
 
 === TEST 9: JWKS with no keys
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/empty_keys.json;
 --- config_error
 empty_keys.json
@@ -96,7 +96,6 @@ nginx.conf:
 
 === TEST 10: HS256 allowlisted but the JWKS has no oct key
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_algorithms RS256 HS256;
 location / {
     tenant_guard on;
@@ -108,8 +107,9 @@ nginx.conf:
 
 
 === TEST 11: HS256 allowlisted with a PEM key file (no oct key possible)
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/rsa1.pem;
+--- config
 tenant_guard_algorithms HS256;
 location / {
     tenant_guard on;
@@ -122,7 +122,6 @@ nginx.conf:
 
 === TEST 12: tenant_guard_bind in server context
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_bind workspace ws1;
 --- config_error
 "tenant_guard_bind" directive is not allowed here
@@ -133,8 +132,6 @@ nginx.conf:
 === TEST 13: tenant_guard_bind in http context
 --- http_config
 tenant_guard_bind workspace ws1;
---- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 --- config_error
 "tenant_guard_bind" directive is not allowed here
 nginx.conf:
@@ -143,7 +140,6 @@ nginx.conf:
 
 === TEST 14: tenant_guard_require_scope in server context
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_require_scope read;
 --- config_error
 "tenant_guard_require_scope" directive is not allowed here
@@ -153,7 +149,6 @@ nginx.conf:
 
 === TEST 15: duplicate tenant_guard_keys
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_keys $TEST_NGINX_KEYS/rsa1.pem;
 --- config_error
 "tenant_guard_keys" directive is duplicate
@@ -162,6 +157,7 @@ nginx.conf:
 
 
 === TEST 16: tenant_guard on without any keys
+--- server_config
 --- config
 location / {
     tenant_guard on;
@@ -173,6 +169,7 @@ nginx.conf:
 
 
 === TEST 17: tenant_guard on at server level, one location lacks keys
+--- server_config
 --- config
 tenant_guard on;
 location /a/ {
@@ -188,7 +185,6 @@ nginx.conf:
 
 === TEST 18: tenant_guard takes on or off
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard maybe;
 --- config_error
 invalid value "maybe"
@@ -198,7 +194,6 @@ nginx.conf:
 
 === TEST 19: tenant_guard_bind with an unknown kind
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/x/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind tenant $1;
@@ -211,7 +206,6 @@ nginx.conf:
 
 === TEST 20: tenant_guard_bind claim= with no name
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/x/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind claim= $1;
@@ -223,7 +217,6 @@ nginx.conf:
 
 === TEST 21: tenant_guard_bind without a value
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_bind workspace;
@@ -236,7 +229,6 @@ nginx.conf:
 
 === TEST 22: tenant_guard_require_scope without a scope
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_require_scope;
@@ -249,7 +241,6 @@ nginx.conf:
 
 === TEST 23: tenant_guard_header with an unknown kind
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_header tenant X-Tenant;
 --- config_error
 "tenant"
@@ -259,7 +250,6 @@ nginx.conf:
 
 === TEST 24: tenant_guard_claim with an unknown kind
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_claim tenant tid;
 --- config_error
 "tenant"
@@ -269,7 +259,6 @@ nginx.conf:
 
 === TEST 25: tenant_guard_leeway must be a time
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_leeway soon;
 --- config_error
 tenant_guard_leeway
@@ -279,7 +268,6 @@ nginx.conf:
 
 === TEST 26: tenant_guard_max_token_size must be a size
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_max_token_size big;
 --- config_error
 tenant_guard_max_token_size
@@ -306,6 +294,7 @@ tenant_guard_header scopes X-Scopes;
 tenant_guard_header mfa X-Mfa;
 tenant_guard_max_token_size 16k;
 tenant_guard_realm api.example;
+--- server_config
 --- config
 tenant_guard on;
 location ~ ^/org/([^/]+)/ws/([^/]+)/ {
@@ -327,6 +316,7 @@ test is successful
 
 
 === TEST 28: module loaded, no tenant_guard directive: fine
+--- server_config
 --- config
 location / {
     return 200;
@@ -336,6 +326,7 @@ location / {
 
 
 === TEST 29: tenant_guard off needs no keys
+--- server_config
 --- config
 tenant_guard off;
 location / {
@@ -346,8 +337,9 @@ location / {
 
 
 === TEST 30: HS256 with an oct key that has no "alg" member
---- config
+--- server_config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks_noalg.json;
+--- config
 tenant_guard_algorithms HS256;
 location / {
     tenant_guard on;
@@ -357,6 +349,7 @@ location / {
 
 
 === TEST 31: every keys file the tests use loads
+--- server_config
 --- config
 location /a/ { tenant_guard on; tenant_guard_keys $TEST_NGINX_KEYS/jwks.json; }
 location /b/ { tenant_guard on; tenant_guard_keys $TEST_NGINX_KEYS/jwks_hs.json; }

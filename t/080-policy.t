@@ -10,7 +10,13 @@ use lib 't/lib';
 use TG;
 use TG::Policy;
 
-TG::Policy::run_tests();
+# every block reads its policy file and starts its server {} with the keys;
+# a block's own --- http_config or --- server_config replaces them
+block_defaults(
+    http_config   => 'tenant_guard_policy_file $TEST_NGINX_POLICY;',
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
+run_tests();
 done_testing();
 
 __DATA__
@@ -18,10 +24,7 @@ __DATA__
 === TEST 1: ip allowlist holds the client address: 200
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["203.0.113.7", "127.0.0.1"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -41,10 +44,7 @@ tenant_guard: ip not allowed
 === TEST 2: ip allowlist without the client address: 403 ip_not_allowed, no challenge
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["203.0.113.7", "10.0.0.0/8"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -70,10 +70,7 @@ TG::secret_parts()
 === TEST 3: a CIDR range holds the client: 200
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["127.0.0.0/8"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -93,10 +90,7 @@ X-Workspace-Id: acme
 {"workspaces": {"off": {"ipPolicy": {"enabled": false, "ipPolicy": ["10.0.0.0/8"]}},
                 "unset": {"ipPolicy": {"ipPolicy": ["10.0.0.0/8"]}},
                 "on": {"ipPolicy": {"enabled": true, "ipPolicy": ["10.0.0.0/8"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -125,7 +119,6 @@ tenant_guard: ip not allowed
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 tenant_guard_support_subnets 192.0.2.0/24 127.0.0.0/30 2001:db8:ffff::/48;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 set_real_ip_from 127.0.0.1;
 real_ip_header X-Forwarded-For;
 location / {
@@ -161,7 +154,6 @@ location / {
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 tenant_guard_support_subnets 127.0.0.0/8;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -185,10 +177,7 @@ TG::log_refusal('ip not allowed')
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "enableSupportSubnets": true,
                                       "ipPolicy": ["10.0.0.0/8"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -210,10 +199,7 @@ TG::log_refusal('ip not allowed')
 === TEST 8: the client address is the one realip sets from X-Forwarded-For
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["10.1.2.0/24"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 set_real_ip_from 127.0.0.1;
 real_ip_header X-Forwarded-For;
 location / {
@@ -242,10 +228,7 @@ location / {
 === TEST 9: without realip, a client-sent X-Forwarded-For does not change the address
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["10.1.2.3"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -267,10 +250,7 @@ TG::log_refusal('ip not allowed')
 === TEST 10: IPv6 entry: a client in 2001:db8::/48 passes, one outside is refused
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["2001:db8::/48", "2001:db8:ffff::7"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 set_real_ip_from 127.0.0.1;
 real_ip_header X-Forwarded-For;
 location / {
@@ -310,10 +290,7 @@ tenant_guard: ip not allowed, .*client: 10\.1\.2\.3
 === TEST 11: IPv4 entries do not match IPv6 clients
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["0.0.0.0/0"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 set_real_ip_from 127.0.0.1;
 real_ip_header X-Forwarded-For;
 location / {
@@ -339,10 +316,7 @@ tenant_guard: ip not allowed, .*client: 2001:db8::5
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["::ffff:127.0.0.1"]}},
                 "other": {"ipPolicy": {"enabled": true, "ipPolicy": ["::ffff:127.0.0.2"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -363,10 +337,7 @@ tenant_guard: ip not allowed
 === TEST 13: an IPv4-mapped IPv6 client matches IPv4 entries (realip)
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["10.1.2.0/24"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 set_real_ip_from 127.0.0.1;
 real_ip_header X-Forwarded-For;
 location / {
@@ -393,10 +364,7 @@ tenant_guard: ip not allowed
 {"default": {"ipPolicy": {"enabled": true, "ipPolicy": ["10.0.0.0/8"]},
              "mfa": {"required": true},
              "general": {"tokenLifetimeInSeconds": 60}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -421,10 +389,7 @@ tenant_guard: token older
 === TEST 15: MFA required, token without amr: 401 insufficient_user_authentication (RFC 9470)
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": true}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -450,10 +415,7 @@ TG::secret_parts()
 === TEST 16: MFA required: an amr array holding one of mfa otp hwk swk passes, X-Auth-MFA true
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": true}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -484,10 +446,7 @@ X-Auth-MFA: true
 === TEST 17: MFA required: an amr string (space-separated) passes when it holds a value
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": true}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -517,10 +476,7 @@ tenant_guard: mfa required, token_id: jti-
 === TEST 18: MFA required: acr equal to "mfa" passes (X-Auth-MFA true); another acr is refused
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": true}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -550,10 +506,7 @@ TG::Policy::log_refusal('mfa required', $T =~ s/^Authorization: Bearer //r)
 === TEST 19: custom tenant_guard_mfa_amr / tenant_guard_mfa_acr replace the defaults
 --- policy
 {"default": {"mfa": {"required": true}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_mfa_amr fido face;
 tenant_guard_mfa_acr urn:acme:loa:2 gold;
 location / {
@@ -589,10 +542,7 @@ tenant_guard: mfa required, token_id: jti-
 === TEST 20: MFA not required: a token without amr passes with X-Auth-MFA false
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": false}}}, "default": {"mfa": {"required": true}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -611,10 +561,7 @@ X-Workspace-Id: acme
 === TEST 21: MFA comes before the lifetime: 401 insufficient_user_authentication
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": true}, "general": {"tokenLifetimeInSeconds": 60}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -638,10 +585,7 @@ tenant_guard: token older
 === TEST 22: lifetime 60: a token issued 59 s ago passes
 --- policy
 {"workspaces": {"acme": {"general": {"tokenLifetimeInSeconds": 60}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -661,10 +605,7 @@ tenant_guard: token older
 === TEST 23: lifetime 60: a token issued 61 s ago is refused (401 invalid_token, says why)
 --- policy
 {"workspaces": {"acme": {"general": {"tokenLifetimeInSeconds": 60}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -691,10 +632,7 @@ TG::secret_parts()
 === TEST 24: lifetime 60: 62 s ago refused, 3600 s ago refused; exp still later
 --- policy
 {"default": {"general": {"tokenLifetimeInSeconds": 60}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -717,10 +655,7 @@ location / {
 === TEST 25: tokenLifetimeInSeconds 0 means no workspace limit
 --- policy
 {"workspaces": {"acme": {"general": {"tokenLifetimeInSeconds": 0}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -738,10 +673,7 @@ X-Workspace-Id: acme
 === TEST 26: a lifetime is set and the token has no iat: 401 invalid_token, says so
 --- policy
 {"workspaces": {"acme": {"general": {"tokenLifetimeInSeconds": 3600}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -765,10 +697,7 @@ TG::Policy::log_refusal('token older than workspace lifetime')
 === TEST 27: no lifetime set: a token without iat passes
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": false}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -786,10 +715,7 @@ X-Workspace-Id: acme
 === TEST 28: the lifetime comes before scopes and binds: 401 invalid_token, not 403
 --- policy
 {"default": {"general": {"tokenLifetimeInSeconds": 60}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location /scoped {
     tenant_guard on;
     tenant_guard_require_scope admin;
@@ -825,10 +751,7 @@ location ~ ^/ws/([^/]+)/ {
 --- policy
 {"workspaces": {"acme": {"general": {"tokenLifetimeInSeconds": 0}}},
  "default": {"mfa": {"required": true}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -861,10 +784,7 @@ location / {
  "default": {"ipPolicy": {"enabled": true, "ipPolicy": ["10.0.0.0/8"]},
              "mfa": {"required": true},
              "general": {"tokenLifetimeInSeconds": 60}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -887,10 +807,7 @@ tenant_guard: ip not allowed
 {"workspaces": {"acme": {"mfa": {"required": true}}},
  "default": {"general": {"tokenLifetimeInSeconds": 60},
              "ipPolicy": {"enabled": true, "ipPolicy": ["10.0.0.0/8"]}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -914,10 +831,7 @@ location / {
                 "beta": {"mfa": {"required": null}, "general": {"tokenLifetimeInSeconds": null},
                          "ipPolicy": {"enabled": null, "ipPolicy": ["10.0.0.0/8"]}}},
  "default": {"mfa": {"required": true}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -938,10 +852,7 @@ location / {
 === TEST 33: no "default" in the file: an unlisted workspace gets nothing enforced
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": true}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -960,10 +871,7 @@ location / {
 === TEST 34: the policy is picked by the configured workspace claim
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": true}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_claim workspace tenant;
 location / {
     tenant_guard on;
@@ -983,10 +891,7 @@ location / {
 === TEST 35: an integer workspace id picks the policy listed under its decimal string
 --- policy
 {"workspaces": {"42": {"mfa": {"required": true}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -1015,7 +920,6 @@ location / {
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 tenant_guard_support_subnets 127.0.0.1;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;

@@ -8,7 +8,11 @@ use lib 't/lib';
 use TG;
 use TG::Policy;
 
-TG::Policy::run_tests();
+# every block reads its policy file; a block's own --- http_config replaces
+# that (an empty one: no policy file)
+block_defaults(http_config => 'tenant_guard_policy_file $TEST_NGINX_POLICY;');
+
+run_tests();
 done_testing();
 
 __DATA__
@@ -78,8 +82,6 @@ location / {
 === TEST 2: a file with only "default" passes nginx -t
 --- policy
 {"default": {"mfa": {"required": true}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -91,8 +93,6 @@ location / {
 === TEST 3: an empty object passes nginx -t
 --- policy
 {}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -104,8 +104,6 @@ location / {
 === TEST 4: maxIdleTime null needs no zone
 --- policy
 {"workspaces": {"acme": {"passwordPolicy": {"maxIdleTime": null, "minLength": 8}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -117,8 +115,6 @@ location / {
 === TEST 5: invalid JSON
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": true}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -132,8 +128,6 @@ invalid policy file "$TEST_NGINX_POLICY": invalid JSON:
 === TEST 6: invalid JSON: trailing garbage after the object
 --- policy
 {"workspaces": {}} {"default": {}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -147,8 +141,6 @@ invalid policy file "$TEST_NGINX_POLICY": invalid JSON:
 === TEST 7: an empty file is not a policy
 --- policy eval
 ""
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -162,8 +154,6 @@ invalid policy file "$TEST_NGINX_POLICY": invalid JSON:
 === TEST 8: a workspace listed twice (duplicate JSON key) is refused, not silently merged
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": true}}, "acme": {}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -178,8 +168,6 @@ duplicate
 === TEST 9: the top level must be an object
 --- policy
 [{"workspaces": {}}]
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -193,8 +181,6 @@ invalid policy file "$TEST_NGINX_POLICY": JSON is not an object
 === TEST 10: an unknown top-level field
 --- policy
 {"workspaces": {}, "x": 1}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -208,8 +194,6 @@ invalid policy file "$TEST_NGINX_POLICY": unknown field "x" (expected "workspace
 === TEST 11: "workspaces" must be an object
 --- policy
 {"workspaces": [{"acme": {}}]}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -223,8 +207,6 @@ invalid policy file "$TEST_NGINX_POLICY": "workspaces" is not an object
 === TEST 12: a workspace's policy must be an object
 --- policy
 {"workspaces": {"acme": ["mfa"]}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -238,8 +220,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": the policy is not an
 === TEST 13: an unknown field in a workspace's policy
 --- policy
 {"workspaces": {"ok": {}, "acme": {"mfa": {"required": true}, "foo": {}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -253,8 +233,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": unknown field "foo"
 === TEST 14: a part that is not an object
 --- policy
 {"workspaces": {"acme": {"mfa": true}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -268,8 +246,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": mfa: not an object
 === TEST 15: mfa.required must be a boolean (a string)
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": "yes"}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -283,8 +259,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": mfa.required: not a 
 === TEST 16: mfa.required must be a boolean (a number)
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": 1}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -298,8 +272,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": mfa.required: not a 
 === TEST 17: ipPolicy.enableSupportSubnets must be a boolean
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "enableSupportSubnets": "true", "ipPolicy": []}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -313,8 +285,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": ipPolicy.enableSuppo
 === TEST 18: ipPolicy.ipPolicy[1] is not an address
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["10.0.0.1", "300.0.0.1"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -328,8 +298,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": ipPolicy.ipPolicy[1]
 === TEST 19: an IPv4 prefix longer than 32
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["10.0.0.0/33"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -343,8 +311,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": ipPolicy.ipPolicy[0]
 === TEST 20: an IPv6 prefix longer than 128
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["10.0.0.1", "::1", "2001:db8::/129"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -358,8 +324,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": ipPolicy.ipPolicy[2]
 === TEST 21: a host name is not an address
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": false, "ipPolicy": ["office.example.com"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -373,8 +337,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": ipPolicy.ipPolicy[0]
 === TEST 22: an empty prefix length is not a CIDR range
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": ["10.0.0.0/"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -388,8 +350,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": ipPolicy.ipPolicy[0]
 === TEST 23: ipPolicy.ipPolicy must be an array
 --- policy
 {"workspaces": {"acme": {"ipPolicy": {"enabled": true, "ipPolicy": "10.0.0.0/8"}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -403,8 +363,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": ipPolicy.ipPolicy: n
 === TEST 24: general.tokenLifetimeInSeconds: negative
 --- policy
 {"workspaces": {"acme": {"general": {"tokenLifetimeInSeconds": -1}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -418,8 +376,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": general.tokenLifetim
 === TEST 25: general.tokenLifetimeInSeconds: one past the maximum
 --- policy
 {"workspaces": {"acme": {"general": {"tokenLifetimeInSeconds": 3153600001}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -433,8 +389,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": general.tokenLifetim
 === TEST 26: general.tokenLifetimeInSeconds: a fraction
 --- policy
 {"workspaces": {"acme": {"general": {"tokenLifetimeInSeconds": 1.5}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -448,8 +402,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": general.tokenLifetim
 === TEST 27: general.tokenLifetimeInSeconds: a string
 --- policy
 {"workspaces": {"acme": {"general": {"tokenLifetimeInSeconds": "3600"}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -463,8 +415,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": general.tokenLifetim
 === TEST 28: general: an unknown field
 --- policy
 {"workspaces": {"acme": {"general": {"tokenLifetimeInSeconds": 60, "sessionLifetime": 5}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -478,8 +428,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": general.sessionLifet
 === TEST 29: passwordPolicy: an unknown field
 --- policy
 {"workspaces": {"acme": {"passwordPolicy": {"minLength": 8, "foo": 1}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -509,8 +457,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": passwordPolicy.maxId
 === TEST 31: mfa: an unknown field
 --- policy
 {"workspaces": {"acme": {"mfa": {"required": true, "methods": ["otp"]}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -524,8 +470,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": mfa.methods: unknown
 === TEST 32: ban: a threshold that is not a whole number (parsed even though not yet enforced)
 --- policy
 {"workspaces": {"acme": {"ban": {"blockingForClientEnabled": true, "firstBanThreshold": "5"}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -539,8 +483,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": ban.firstBanThreshol
 === TEST 33: ban: an unknown field
 --- policy
 {"workspaces": {"acme": {"ban": {"thirdBanThreshold": 5}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -554,8 +496,6 @@ invalid policy file "$TEST_NGINX_POLICY": workspace "acme": ban.thirdBanThreshol
 === TEST 34: the default policy's errors say "default"
 --- policy
 {"workspaces": {"acme": {}}, "default": {"mfa": {"required": "no"}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -569,8 +509,6 @@ invalid policy file "$TEST_NGINX_POLICY": default: mfa.required: not a boolean
 === TEST 35: the default policy: an unknown field
 --- policy
 {"default": {"general": {"tokenLifetimeInSeconds": 60}, "bar": null}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -584,8 +522,6 @@ invalid policy file "$TEST_NGINX_POLICY": default: unknown field "bar"
 === TEST 36: the default policy: a bad address
 --- policy
 {"default": {"ipPolicy": {"enabled": true, "ipPolicy": ["300.0.0.1"]}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -599,8 +535,6 @@ invalid policy file "$TEST_NGINX_POLICY": default: ipPolicy.ipPolicy[0]: "300.0.
 === TEST 37: a workspace sets maxIdleTime and there is no tenant_guard_zone
 --- policy
 {"workspaces": {"a": {}, "acme": {"passwordPolicy": {"maxIdleTime": 900}}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -615,8 +549,6 @@ nginx.conf:
 === TEST 38: the default sets maxIdleTime and there is no tenant_guard_zone
 --- policy
 {"default": {"passwordPolicy": {"maxIdleTime": 60}}}
---- http_config
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location / {
     return 200;
@@ -674,6 +606,7 @@ location / {
 === TEST 42: tenant_guard_policy_file is http-only
 --- policy
 {}
+--- http_config
 --- config
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 location / {
@@ -764,6 +697,7 @@ location / {
 
 
 === TEST 49: tenant_guard_zone is http-only
+--- http_config
 --- config
 location / {
     tenant_guard_zone zone=tg:1m;
@@ -815,6 +749,7 @@ invalid address or CIDR range "2001:db8::/129"
 
 
 === TEST 53: tenant_guard_support_subnets is http-only
+--- http_config
 --- config
 tenant_guard_support_subnets 10.0.0.0/8;
 location / {

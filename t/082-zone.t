@@ -14,7 +14,12 @@ our (%TOK, @FLOOD, %CNT);
 
 sub bearer_of { return "Authorization: Bearer $_[0]" }
 
-TG::Policy::run_tests();
+# every block's server {} starts with the keys; a block's own --- server_config
+# replaces them (an empty one: no keys there)
+block_defaults(
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
+run_tests();
 done_testing();
 
 __DATA__
@@ -34,7 +39,6 @@ server {
 }
 --- config
 access_log logs/access.log tg_pid;
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -61,7 +65,6 @@ $TOK{a} = TG::jwt({workspace_id => 'acme', amr => ['otp'], scope => 'read'});
 === TEST 2: without tenant_guard_zone every request verifies the signature
 --- log_level: debug
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -88,7 +91,6 @@ $TOK{a} = TG::jwt({});
 tenant_guard_zone zone=tg:1m;
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -122,7 +124,6 @@ $TOK{beta} = TG::jwt({workspace_id => 'beta'});
 --- http_config
 tenant_guard_zone zone=tg:1m;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -171,7 +172,6 @@ my $h = main::bearer_of($TOK{a});
 --- http_config
 tenant_guard_zone zone=tg:1m;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -210,7 +210,6 @@ $TOK{short} = "$h.$p." . substr($s, 0, -4);
 tenant_guard_zone zone=tg:1m;
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_mfa_amr fido;
 location /a {
     tenant_guard on;
@@ -273,7 +272,6 @@ my $h = main::bearer_of($TOK{a});
 --- http_config
 tenant_guard_zone zone=tg:1m;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location /lenient {
     tenant_guard on;
     tenant_guard_leeway 300s;
@@ -311,7 +309,6 @@ $TOK{fresh} = TG::jwt({nbf => time + 120});
 --- http_config
 tenant_guard_zone zone=tg:1m;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_leeway 0s;
 location / {
     tenant_guard on;
@@ -353,7 +350,6 @@ server {
 }
 --- config
 access_log logs/access.log tg_pid;
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location ~ ^/ws/([^/]+)/ {
     tenant_guard on;
     tenant_guard_bind workspace $1;
@@ -416,7 +412,6 @@ $CNT{ok}
 --- http_config
 tenant_guard_zone zone=tg:32k;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -466,7 +461,6 @@ server {
 }
 --- config
 access_log logs/access.log tg_pid;
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -509,7 +503,6 @@ my $idle = {error_code => 401, json_error => 'session_idle',
 tenant_guard_zone zone=tg:1m;
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -546,7 +539,6 @@ TG::Policy::log_refusal('session idle', $TOK{old})
 tenant_guard_zone zone=tg:1m;
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location /admin {
     tenant_guard on;
     tenant_guard_require_scope admin;
@@ -582,7 +574,6 @@ $TOK{old} = TG::jwt({iat => time - 10, scope => 'read'});
 tenant_guard_zone zone=tg:32k;
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;

@@ -62,7 +62,14 @@ sub big_body {
     return $head . ('p' x ($size - length($head) - 2)) . '"}';
 }
 
-TG::Ban::run_tests();
+# every block has a zone and reads its policy file; a block's own
+# --- http_config replaces them
+block_defaults(http_config => <<'CONF');
+tenant_guard_zone zone=tg:1m;
+tenant_guard_policy_file $TEST_NGINX_POLICY;
+CONF
+
+run_tests();
 done_testing();
 
 __DATA__
@@ -70,9 +77,6 @@ __DATA__
 === TEST 1: threshold - 1 failures: every one reaches the upstream, no ban
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [3, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login;
@@ -91,9 +95,6 @@ tenant_guard: banned
 === TEST 2: the threshold-th failure is answered by the upstream, the next is 429; another identifier passes
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [3, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login;
@@ -123,9 +124,6 @@ location = /auth/login {
 === TEST 3: an identifier is banned within its workspace only
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [2, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login workspace=$http_x_workspace;
@@ -151,9 +149,6 @@ location = /auth/login {
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [100, 60, 60]),
   workspaces => {acme => {ban => TG::Ban::policy_ban(first => [2, 60, 60])->{ban}}}}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login workspace=$http_x_workspace_id;
@@ -177,9 +172,6 @@ location = /auth/login {
 === TEST 4: identifiers are compared case-insensitively, whatever location or source names them
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [3, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login;
@@ -209,9 +201,6 @@ location = /auth/login_q {
 === TEST 5: the collecting window expiring resets the counts (identifier and address)
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [3, 2, 60], permanent => [4, 2, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login;
@@ -242,9 +231,6 @@ location = /auth/login {
 === TEST 6: escalation: after the first-level ban, further failures lead to the second level
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [2, 60, 2], second => [4, 60, 30])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login;
@@ -272,9 +258,6 @@ location = /auth/login {
 --- policy eval
 +{default => TG::Ban::policy_ban(blocking => 0, first => [2, 60, 60],
                          second => [3, 60, 60], permanent => [4, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location = /auth/login {
@@ -310,9 +293,6 @@ location /api/ {
 --- policy eval
 +{default => TG::Ban::policy_ban(blocking => 0, first => [2, 60, 60],
                          second => [3, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login;
@@ -331,9 +311,6 @@ tenant_guard: banned
 === TEST 9: Retry-After counts down
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [2, 60, 10])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login;
@@ -358,9 +335,6 @@ location = /auth/login {
 === TEST 10: a password reset is not refused while banned and lifts the identifier's ban
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [2, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login;
@@ -391,9 +365,6 @@ location = /auth/reset {
 === TEST 11: a password reset is not refused for a banned address and lifts the address's ban
 --- policy eval
 +{default => TG::Ban::policy_ban(blocking => 0, permanent => [2, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location = /auth/login {
@@ -430,9 +401,6 @@ location /api/ {
 === TEST 12: a reset the upstream does not answer 2xx lifts nothing
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [2, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login;
@@ -494,9 +462,6 @@ location = /auth/login {
 === TEST 14: body:FIELD with a chunked body; the upstream gets the body unchanged
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [2, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=body:username;
@@ -528,9 +493,6 @@ my $raw = TG::Ban::chunked('POST /auth/login',
 === TEST 15: body:FIELD, 100 KiB bodies (in a temp file, or in memory over 64 KiB): no identifier, the address is counted, the body is passed on
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [2, 60, 60], permanent => [5, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=body:username;
@@ -565,9 +527,6 @@ my $ct = 'Content-Type: application/json';
 === TEST 16: body:FIELD: a body that is not JSON, broken JSON, or JSON without the top-level field gives no identifier
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [1, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=body:username;
@@ -598,9 +557,6 @@ my @odd = ('username=alice&password=x',
 --- policy eval
 +{workspaces => {ws1 => {ban => TG::Ban::ban(permanent => [100, 60, 60])}},
  default => TG::Ban::policy_ban(blocking => 0, permanent => [3, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location = /auth/login {
@@ -632,9 +588,6 @@ my $bad = {request => 'GET /api/items', error_code => 401,
 === TEST 18: a banned identifier is refused on guarded locations for tokens of that subject in that workspace
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [2, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location = /auth/login {
@@ -679,9 +632,6 @@ my $ok = sub { TG::Ban::passes($_[0], $_[1], error_code => 200) };
 +{workspaces => {acme => {ban => TG::Ban::ban(first => [2, 60, 60])},
                 beta => {mfa => {required => JSON::PP::false()}}},
  default => TG::Ban::policy_ban(first => [3, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login workspace=$http_x_workspace;
@@ -711,9 +661,6 @@ location = /auth/login {
 === TEST 20: fail= decides which upstream statuses count (default 401 403; "401 500"; "401,429")
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [2, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/default403 {
     tenant_guard_login identifier=$http_x_login;
@@ -768,9 +715,6 @@ my $r = sub { TG::Ban::banned('id', [58, 60], "POST $_[0]\npassword=x",
 === TEST 21: a level bans only when its threshold is reached within its own collecting time
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [3, 1, 60], second => [5, 60, 30])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login;
@@ -798,9 +742,6 @@ location = /auth/login {
 === TEST 22: first level off (threshold 0): the second level still bans
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [0, 60, 60], second => [3, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login;
@@ -820,9 +761,6 @@ location = /auth/login {
 === TEST 23: body:FIELD on login and reset, with a workspace: the reset lifts that workspace's ban only
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [2, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=body:username workspace=$http_x_workspace;
@@ -859,9 +797,6 @@ my $ct = 'Content-Type: application/json';
 === TEST 24: a refusal does not wait for the request body (address ban on a body:FIELD login, identifier ban from a header)
 --- policy eval
 +{default => TG::Ban::policy_ban(first => [1, 60, 60], permanent => [2, 60, 60])}
---- http_config
-tenant_guard_zone zone=tg:1m;
-tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
 location = /auth/login {
     tenant_guard_login identifier=$http_x_login;

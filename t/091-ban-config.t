@@ -7,7 +7,7 @@ use lib 't/lib';
 use TG;
 use TG::Ban;
 
-TG::Ban::run_tests();
+run_tests();
 done_testing();
 
 __DATA__

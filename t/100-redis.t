@@ -42,7 +42,13 @@ sub F { JSON::PP::false() }
 # the info line of a refusal of that token
 sub refusal { TG::Policy::log_refusal(@_) }
 
-TG::Redis::run_tests($R, auth => $RA, unix => $RU);
+TG::Redis::fixture($R, auth => $RA, unix => $RU);
+# every block's server {} starts with the keys; a block's own --- server_config
+# replaces them (an empty one: no keys there)
+block_defaults(
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
+run_tests();
 done_testing();
 
 __DATA__
@@ -54,7 +60,6 @@ $main::R->set_policy('acme', mfa => {required => main::T()});
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -88,7 +93,6 @@ $main::R->set_policy('open', ipPolicy => {enabled => main::T(), ipPolicy => ['20
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -118,7 +122,6 @@ tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -152,7 +155,6 @@ $main::R->revoke('jti-revoked-100-4');
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -185,7 +187,6 @@ $main::R->put_token($TOK{op}, {sub => 'member-9', organization_id => 'org-9',
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_opaque_tokens on;
@@ -221,7 +222,6 @@ $main::R->set_policy('strict', mfa => {required => main::T()});
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_opaque_tokens on;
@@ -244,7 +244,6 @@ main::bearer_of($TOK{op})
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_opaque_tokens on;
@@ -279,7 +278,6 @@ $main::R->put_token($TOK{noexp}, '{"sub":"m","organization_id":"o","workspace_id
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_opaque_tokens on;
@@ -306,7 +304,6 @@ $main::R->put_token($TOK{op}, {sub => 'm', organization_id => 'o',
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -332,7 +329,6 @@ tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -364,7 +360,6 @@ tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -396,7 +391,6 @@ $main::R->cmd('SET', 'tg:revoked:jti-db0-revoked', 1);
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS db=3;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -431,7 +425,6 @@ $main::R->set_policy('acme', mfa => {required => main::T()}, db => 3);
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -455,7 +448,6 @@ $main::R->revoke('jti-app1', 'app1:');
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS prefix=app1:;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -507,7 +499,6 @@ $main::RA->set_policy('acme', mfa => {required => main::T()});
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS_AUTH password=pw-Sekr1t;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -541,7 +532,6 @@ $main::RA->set_policy('acme', mfa => {required => main::T()});
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS_AUTH user=tguser password=acl-Pa55;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -573,7 +563,6 @@ acl-Pa55
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS_AUTH password=not-the-Pa55word;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -610,7 +599,6 @@ tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS_AUTH password=not-the-Pa55word;
 tenant_guard_policy_file $TEST_NGINX_POLICY;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     tenant_guard_redis_failure open;
@@ -634,7 +622,6 @@ $main::RU->set_policy('acme', mfa => {required => main::T()});
 --- http_config eval
 "tenant_guard_zone zone=tg:1m;\ntenant_guard_redis unix:$main::RU->{sockpath};\n"
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
@@ -659,6 +646,7 @@ redis link is down
 === TEST 20: nginx -t: tenant_guard_redis needs tenant_guard_zone
 --- http_config
 tenant_guard_redis 127.0.0.1:6379;
+--- server_config
 --- config
 location / { tenant_guard on; }
 --- config_error
@@ -670,6 +658,7 @@ location / { tenant_guard on; }
 --- http_config
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis 127.0.0.1:6379 pasword=hunter2-secret;
+--- server_config
 --- config
 location / { tenant_guard on; }
 --- config_error
@@ -683,6 +672,7 @@ hunter2-secret
 --- http_config
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis 127.0.0.1:6379 db=three;
+--- server_config
 --- config
 location / { tenant_guard on; }
 --- config_error
@@ -694,6 +684,7 @@ invalid parameter "db="
 --- http_config
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis 127.0.0.1:6379 timeout=0;
+--- server_config
 --- config
 location / { tenant_guard on; }
 --- config_error
@@ -705,6 +696,7 @@ invalid parameter "timeout="
 --- http_config
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis :6379;
+--- server_config
 --- config
 location / { tenant_guard on; }
 --- config_error
@@ -716,6 +708,7 @@ invalid Redis address
 --- http_config
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis 127.0.0.1:70000;
+--- server_config
 --- config
 location / { tenant_guard on; }
 --- config_error
@@ -728,6 +721,5 @@ invalid Redis address
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis 127.0.0.1:6379 db=2 user=u password=p prefix=x: timeout=150ms;
 --- config
-tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 location / { tenant_guard on; tenant_guard_redis_failure open; tenant_guard_opaque_tokens on; }
 --- config_ok

@@ -17,6 +17,11 @@ package TG;
 # foreground (master + workers), one or more raw HTTP/1.1 requests, nginx
 # stopped (QUIT), then the checks.  Logs are read after nginx has exited, so
 # every line it wrote is there.  See t/README.md for the sections.
+#
+# This is the one block runner.  A file states its common sections once with
+# block_defaults(); TG::Policy, TG::Ban and TG::Redis add fixtures to it
+# (add_fixture: hooks around each block), and TG::Redis::Nginx starts its
+# servers through the same process and nginx.conf code.
 
 use strict;
 use warnings;
@@ -50,7 +55,7 @@ our $MODULE = Cwd::abs_path($ENV{TG_MODULE}
 our $PRELOAD = $ENV{TG_MODULE_PRELOAD};
 our $TIMEOUT = $ENV{TG_TIMEOUT} // 10;
 
-our ($ROOT, $UPSTREAM_PORT, $UPSTREAM_PID, $UPSTREAM_LOG, $NGINX_PID);
+our ($ROOT, $UPSTREAM_PORT, $UPSTREAM_PID, $UPSTREAM_LOG);
 our %VARS;          # $TEST_NGINX_* values of the running block
 my $ROOT_PID = $$;
 
@@ -61,6 +66,7 @@ sub import {
     {
         no strict 'refs';
         *{"${caller}::run_tests"} = \&run_tests;
+        *{"${caller}::block_defaults"} = \&block_defaults;
         *{"${caller}::done_testing"} = \&Test::More::done_testing;
     }
     @_ = ('Test::Base');
@@ -216,7 +222,13 @@ sub key        { keys_dir(); return TG::Keys::key(@_) }
     };
 }
 
-# ---------------------------------------------------------------- setup
+# ---------------------------------------------------------------- processes
+
+# Every process the harness starts (nginx, the mock upstream, redis-server,
+# a fake Redis) is a child in a process group of its own, recorded here with
+# the way to stop it, so that one END stops whatever a test left running.
+my %CHILDREN;       # pid => [signal => seconds, ...]
+my @CHILD_ORDER;
 
 sub init_root {
     return $ROOT if defined $ROOT;
@@ -246,6 +258,70 @@ sub port_open {
     return 1;
 }
 
+# record a child and how to stop it: stop => [signal => seconds, ...]
+sub adopt {
+    my ($pid, @stop) = @_;
+    $CHILDREN{$pid} = \@stop;
+    push @CHILD_ORDER, $pid;
+    return $pid;
+}
+
+# spawn(cmd => [...], out => FILE, ready => sub {}, wait => SECONDS,
+#       env => {...}, stop => [signal => seconds, ...]):
+# fork and exec in a process group of its own, stdin from /dev/null, stdout
+# and stderr appended to FILE; then poll ready->() until it holds.
+# Returns ($pid) or (undef, why); a child that is not ready is stopped.
+sub spawn {
+    my (%o) = @_;
+    my $pid = fork // die "TG: fork: $!\n";
+    if ($pid == 0) {
+        setpgrp(0, 0);
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $o{out};
+        open STDERR, '>&', \*STDOUT;
+        @ENV{keys %{$o{env} || {}}} = values %{$o{env} || {}};
+        exec @{$o{cmd}};
+        POSIX::_exit(127);
+    }
+    adopt($pid, @{$o{stop} || [TERM => 5]});
+    my $deadline = Time::HiRes::time() + ($o{wait} // $TIMEOUT);
+    while (Time::HiRes::time() < $deadline) {
+        if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
+            delete $CHILDREN{$pid};
+            return (undef, 'exited with status ' . ($? >> 8));
+        }
+        return ($pid) if $o{ready}->();
+        Time::HiRes::sleep(0.01);
+    }
+    stop_child($pid);
+    return (undef, 'not ready within ' . ($o{wait} // $TIMEOUT) . 's');
+}
+
+sub wait_exit {
+    my ($pid, $secs) = @_;
+    my $deadline = Time::HiRes::time() + $secs;
+    while (Time::HiRes::time() < $deadline) {
+        my $r = waitpid($pid, POSIX::WNOHANG());
+        return 1 if $r == $pid || $r == -1;
+        Time::HiRes::sleep(0.01);
+    }
+    return 0;
+}
+
+# send each signal of the child's stop list in turn, waiting up to its
+# seconds for the exit; then KILL its process group
+sub stop_child {
+    my ($pid) = @_;
+    my @stop = @{delete $CHILDREN{$pid} || []};
+    while (my ($sig, $secs) = splice @stop, 0, 2) {
+        kill $sig, $pid;
+        return if wait_exit($pid, $secs);
+    }
+    kill 'KILL', -$pid;
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+}
+
 sub start_upstream {
     return if $UPSTREAM_PID;
     init_root();
@@ -254,45 +330,22 @@ sub start_upstream {
     close $fh;
     for my $try (1 .. 5) {
         $UPSTREAM_PORT = free_port();
-        my $pid = fork // die "TG: fork: $!\n";
-        if ($pid == 0) {
-            open STDOUT, '>>', "$ROOT/upstream.stderr";
-            open STDERR, '>&', \*STDOUT;
-            exec $^X, "$REPO/t/lib/mock_upstream.pl",
-                 '--port', $UPSTREAM_PORT, '--log', $UPSTREAM_LOG;
-            POSIX::_exit(127);
-        }
-        $UPSTREAM_PID = $pid;
-        my $deadline = Time::HiRes::time() + 10;
-        while (Time::HiRes::time() < $deadline) {
-            return if port_open($UPSTREAM_PORT);
-            if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
-                undef $UPSTREAM_PID;
-                last;
-            }
-            Time::HiRes::sleep(0.02);
-        }
-        if ($UPSTREAM_PID) {
-            kill 'KILL', $UPSTREAM_PID;
-            waitpid $UPSTREAM_PID, 0;
-            undef $UPSTREAM_PID;
-        }
+        ($UPSTREAM_PID) = spawn(
+            cmd   => [$^X, "$REPO/t/lib/mock_upstream.pl",
+                      '--port', $UPSTREAM_PORT, '--log', $UPSTREAM_LOG],
+            out   => "$ROOT/upstream.stderr",
+            ready => sub { port_open($UPSTREAM_PORT) },
+            wait  => 10);
+        return if $UPSTREAM_PID;
     }
     die "TG: the mock upstream did not start, see $ROOT/upstream.stderr\n";
-}
-
-sub stop_upstream {
-    return unless $UPSTREAM_PID;
-    kill 'TERM', $UPSTREAM_PID;
-    waitpid $UPSTREAM_PID, 0;
-    undef $UPSTREAM_PID;
 }
 
 END {
     if ($$ == $ROOT_PID) {
         my $rc = $?;
-        stop_nginx() if $NGINX_PID;
-        stop_upstream();
+        # the latest first: nginx before the upstream and Redis it uses
+        stop_child($_) for grep { $CHILDREN{$_} } reverse @CHILD_ORDER;
         if (defined $ROOT && -d $ROOT) {
             if ($ENV{TG_KEEP}) {
                 Test::More::diag("TG_KEEP: test files kept in $ROOT");
@@ -352,29 +405,36 @@ sub single {
 sub subst {
     my ($text, $vars) = @_;
     return '' unless defined $text;
-    $text =~ s/\$(TEST_NGINX_[A-Z_]+)/exists $vars->{$1} ? $vars->{$1} : "\$$1"/ge;
+    $text =~ s/\$(TEST_NGINX_[A-Z0-9_]+)/exists $vars->{$1} ? $vars->{$1} : "\$$1"/ge;
     return $text;
 }
 
 # ---------------------------------------------------------------- nginx
 
-sub write_conf {
-    my ($block, $prefix, $port) = @_;
-    my %vars = %VARS = (
-        TEST_NGINX_SERVER_PORT => $port,
-        TEST_NGINX_UPSTREAM    => "127.0.0.1:$UPSTREAM_PORT",
-        TEST_NGINX_KEYS        => TG::keys_dir(),
-        TEST_NGINX_PREFIX      => $prefix,
-    );
-    my $workers = single($block, 'workers') // 1;
-    my $level = single($block, 'log_level') // 'info';
-    my $load = has($block, 'no_module') ? '' : "load_module $MODULE;\n";
-    my $main = subst(val($block, 'main_config'), \%vars);
-    my $http = subst(val($block, 'http_config'), \%vars);
-    my $server = subst(val($block, 'config'), \%vars);
+sub make_prefix {
+    my ($prefix) = @_;
+    File::Path::rmtree($prefix) if -d $prefix;
+    for my $d ('', qw(/conf /logs /temp /html)) {
+        mkdir "$prefix$d" or die "TG: mkdir $prefix$d: $!\n";
+        chmod 0755, "$prefix$d";
+    }
+}
 
-    my $conf = <<"EOF";
-# written by t/lib/TG.pm for: ${\ $block->name}
+# write $prefix/conf/nginx.conf and return its text.  %o: name, port,
+# vars (the $TEST_NGINX_* values), main_config, http_config, config (the
+# server's), workers, log_level, no_module
+sub write_conf {
+    my ($prefix, %o) = @_;
+    my $vars = $o{vars};
+    my $port = $vars->{TEST_NGINX_SERVER_PORT};
+    my $workers = $o{workers} // 1;
+    my $level = $o{log_level} // 'info';
+    my $load = $o{no_module} ? '' : "load_module $MODULE;\n";
+    my ($main, $http, $server) = map { subst($o{$_}, $vars) }
+                                 qw(main_config http_config config);
+
+    my $conf = <<"EOF_CONF";
+# written by t/lib/TG.pm for: $o{name}
 ${load}daemon off;
 master_process on;
 worker_processes $workers;
@@ -405,7 +465,7 @@ $http
 $server
     }
 }
-EOF
+EOF_CONF
     open my $fh, '>', "$prefix/conf/nginx.conf" or die "TG: conf: $!\n";
     print $fh $conf;
     close $fh;
@@ -422,56 +482,37 @@ sub nginx_env {
     return %env;
 }
 
+# start nginx in $prefix on a free port, with the nginx.conf that
+# $write->($port) writes.  Another process may take the port between our
+# probe and nginx's bind(): then try again on another one.
+# Returns ($pid, $port) or (undef, $port, why).
 sub start_nginx {
-    my ($prefix, $port) = @_;
-    my %env = nginx_env();
-    my $pid = fork // die "TG: fork: $!\n";
-    if ($pid == 0) {
-        setpgrp(0, 0);
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>>', "$prefix/logs/stderr.log";
-        open STDERR, '>&', \*STDOUT;
-        @ENV{keys %env} = values %env;
-        exec $NGINX, '-p', "$prefix/", '-c', 'conf/nginx.conf';
-        POSIX::_exit(127);
-    }
-    $NGINX_PID = $pid;
-    my $deadline = Time::HiRes::time() + $TIMEOUT;
-    while (Time::HiRes::time() < $deadline) {
-        if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
-            undef $NGINX_PID;
-            return (0, "nginx exited with status " . ($? >> 8));
-        }
-        # the pid file is written after the listening sockets are open:
+    my ($prefix, $write) = @_;
+    my ($port, $why);
+    for my $try (1 .. 4) {
+        $port = free_port();
+        $write->($port);
+        # nginx writes the pid file after it opened its listening sockets:
         # a port answering before that could be someone else's
-        return (1, '') if -s "$prefix/logs/nginx.pid" && port_open($port);
-        Time::HiRes::sleep(0.01);
+        my $pid;
+        ($pid, $why) = spawn(
+            cmd   => [$NGINX, '-p', "$prefix/", '-c', 'conf/nginx.conf'],
+            out   => "$prefix/logs/stderr.log",
+            env   => {nginx_env()},
+            ready => sub { -s "$prefix/logs/nginx.pid" && port_open($port) },
+            stop  => [QUIT => 5, TERM => 3]);
+        return ($pid, $port) if $pid;
+        $why = "nginx $why";
+        last if slurp("$prefix/logs/stderr.log") !~ /Address already in use/;
+        unlink map { "$prefix/logs/$_" } qw(stderr.log error.log nginx.pid);
     }
-    stop_nginx();
-    return (0, "nginx did not open port $port within ${TIMEOUT}s");
+    return (undef, $port, $why);
 }
 
-sub wait_exit {
-    my ($pid, $secs) = @_;
-    my $deadline = Time::HiRes::time() + $secs;
-    while (Time::HiRes::time() < $deadline) {
-        my $r = waitpid($pid, POSIX::WNOHANG());
-        return 1 if $r == $pid || $r == -1;
-        Time::HiRes::sleep(0.01);
-    }
-    return 0;
-}
-
+# QUIT (graceful), then TERM, then KILL
 sub stop_nginx {
-    my $pid = $NGINX_PID or return;
-    undef $NGINX_PID;
-    kill 'QUIT', $pid;
-    return if wait_exit($pid, 5);
-    kill 'TERM', $pid;
-    return if wait_exit($pid, 3);
-    kill 'KILL', -$pid;
-    kill 'KILL', $pid;
-    waitpid $pid, 0;
+    my ($pid) = @_;
+    stop_child($pid) if $pid;
 }
 
 # nginx -t: (exit status, output)
@@ -528,34 +569,30 @@ sub cut {
     return length $name > 160 ? substr($name, 0, 150) . '...' : $name;
 }
 
+# a failed assertion marks the block: its request, response and logs are
+# shown at its end
+sub record {
+    my ($r) = @_;
+    $FAILED = 1 unless $r;
+    return $r;
+}
+
 sub check {
     my ($ok, $name, @diag) = @_;
-    $name = cut($name);
     local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my $r = Test::More::ok($ok, $name);
-    unless ($r) {
-        $FAILED = 1;
-        Test::More::diag($_) for grep { defined && length } @diag;
-    }
-    return $r;
+    return 1 if record(Test::More::ok($ok, cut($name)));
+    Test::More::diag($_) for grep { defined && length } @diag;
+    return 0;
 }
 
 sub check_is {
-    my ($got, $exp, $name) = @_;
-    $name = cut($name);
     local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my $r = Test::More::is($got, $exp, $name);
-    $FAILED = 1 unless $r;
-    return $r;
+    return record(Test::More::is($_[0], $_[1], cut($_[2])));
 }
 
 sub check_like {
-    my ($got, $re, $name) = @_;
-    $name = cut($name);
     local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my $r = Test::More::like($got, $re, $name);
-    $FAILED = 1 unless $r;
-    return $r;
+    return record(Test::More::like($_[0], $_[1], cut($_[2])));
 }
 
 sub norm_hname {
@@ -699,20 +736,22 @@ sub check_upstream {
     }
 }
 
+# error.log / access.log sections; $TEST_NGINX_* names in them are replaced
 sub check_log_sections {
     my ($name, $what, $text, $spec, $prefix_name) = @_;
-    for my $l (lines_of($spec->{"${prefix_name}"})) {
+    my $lines = sub { map { subst($_, \%VARS) } lines_of($spec->{$_[0]}) };
+    for my $l ($lines->($prefix_name)) {
         check(index($text, $l) >= 0, "$name - $what has: $l");
     }
-    for my $l (lines_of($spec->{"${prefix_name}_like"})) {
+    for my $l ($lines->("${prefix_name}_like")) {
         check_like($text, qr/$l/m, "$name - $what like: $l");
     }
-    for my $l (lines_of($spec->{"no_${prefix_name}"})) {
+    for my $l ($lines->("no_${prefix_name}")) {
         check(index($text, $l) < 0, "$name - $what lacks: $l",
               "found in: " . join("\n", grep { index($_, $l) >= 0 }
                                        split /\n/, $text));
     }
-    for my $l (lines_of($spec->{"${prefix_name}_once"})) {
+    for my $l ($lines->("${prefix_name}_once")) {
         my $n = () = $text =~ /\Q$l\E/g;
         check_is($n, 1, "$name - $what has exactly once: $l");
     }
@@ -756,6 +795,51 @@ sub block_spec {
     return \%spec;
 }
 
+# Per-file defaults: block_defaults(SECTION => TEXT, ...).  A block without
+# the section gets TEXT; a block with it keeps its own (an empty section
+# means "none").  Plain text, applied after the block's own eval sections.
+my %DEFAULTS;
+
+sub block_defaults {
+    my (%sections) = @_;
+    for my $s (keys %sections) {
+        my $text = $sections{$s};
+        # like a section read from a block: its lines end in "\n"
+        $text .= "\n" if length $text && $text !~ /\n\z/;
+        $DEFAULTS{$s} = $text;
+    }
+}
+
+sub apply_defaults {
+    my ($block) = @_;
+    for my $s (keys %DEFAULTS) {
+        $block->{$s} = [$DEFAULTS{$s}] unless exists $block->{$s};
+    }
+}
+
+# Fixtures: what TG::Policy, TG::Ban and TG::Redis add to each block.
+# add_fixture(NAME, hook => sub, ...), hooks called in the order of
+# registration (the same NAME registers once):
+#   init($block)                   before the block's eval sections run
+#   vars($block)                   more $TEST_NGINX_* names: (NAME => value)
+#   prepare($block)                sections evaluated; before nginx.conf
+#   before_request($block, $i)     before request $i (0-based) is sent
+#   check($block, \@responses)     after the block's own checks
+my @FIXTURES;
+
+sub add_fixture {
+    my ($name, %hooks) = @_;
+    @FIXTURES = grep { $_->{name} ne $name } @FIXTURES;
+    push @FIXTURES, {%hooks, name => $name};
+}
+
+sub fixture_hooks {
+    my ($hook, @args) = @_;
+    my @r;
+    push @r, $_->{$hook}->(@args) for grep { $_->{$hook} } @FIXTURES;
+    return @r;
+}
+
 sub run_tests {
     # on ^C or kill, still stop nginx and the mock and remove the prefix
     for my $sig (qw(INT TERM HUP)) {
@@ -768,118 +852,170 @@ sub run_tests {
         unless Test::More->builder->has_plan;
     Test::Base::default_object()->filters_delay(1);
     for my $block (Test::Base::default_object()->blocks) {
+        fixture_hooks(init => $block);
         unless ($block->is_filtered) {
             unless (eval { $block->run_filters; 1 }) {
                 check(0, $block->name . ' - sections evaluate', $@);
                 next;
             }
         }
-        run_block($block);
+        apply_defaults($block);
+        fixture_hooks(prepare => $block);
+        my $responses = run_block($block);
+        check_block_extras($block, $responses);
+        fixture_hooks(check => $block, $responses);
     }
 }
 
+sub block_prefix {
+    my ($block) = @_;
+    return sprintf '%s/%03d', $ROOT, $block->seq_num;
+}
+
+# the block's nginx.conf: --- server_config (usually a file's default) and
+# --- config make the server {}
+sub write_block_conf {
+    my ($block, $prefix) = @_;
+    my $server = (val($block, 'server_config') // '')
+                 . (val($block, 'config') // '');
+    return write_conf($prefix,
+        name        => $block->name,
+        vars        => \%VARS,
+        workers     => single($block, 'workers'),
+        log_level   => single($block, 'log_level'),
+        no_module   => has($block, 'no_module'),
+        main_config => val($block, 'main_config'),
+        http_config => val($block, 'http_config'),
+        config      => $server);
+}
+
+# the lines of a section, $TEST_NGINX_* replaced
+sub block_lines_subst {
+    my ($block, $name) = @_;
+    return map { subst($_, \%VARS) } block_lines($block, $name);
+}
+
+# nginx -t checks of a --- config_error / --- config_ok block
+sub check_config_test {
+    my ($block, $prefix, $conf) = @_;
+    my $name = $block->name;
+    my ($rc, $out) = nginx_t($prefix);
+    my $log = slurp("$prefix/logs/error.log");
+    my $all = "$out\n$log";
+    if (has($block, 'config_error')) {
+        check($rc != 0, "$name - nginx -t fails", "nginx -t output:\n$out");
+        for my $l (block_lines_subst($block, 'config_error')) {
+            check(index($all, $l) >= 0, "$name - nginx -t says: $l");
+        }
+    } else {
+        check($rc == 0, "$name - nginx -t succeeds", "nginx -t output:\n$out");
+    }
+    for my $l (block_lines_subst($block, 'config_output')) {
+        check(index($all, $l) >= 0, "$name - nginx -t says: $l");
+    }
+    for my $l (block_lines_subst($block, 'no_config_output')) {
+        check(index($all, $l) < 0, "$name - nginx -t does not say: $l");
+    }
+    check($all !~ /AddressSanitizer/, "$name - no AddressSanitizer report");
+    if ($FAILED) {
+        Test::More::diag("---- nginx -t output:\n$out");
+        Test::More::diag("---- nginx.conf:\n$conf") if $ENV{TG_VERBOSE};
+    }
+}
+
+# the requests of a block: --- requests, or the block's own request
+sub block_requests {
+    my ($block) = @_;
+    if (has($block, 'requests')) {
+        my @items = @{$block->{requests}};
+        @items = @{$items[0]} if @items == 1 && ref $items[0] eq 'ARRAY';
+        return @items;
+    }
+    return {
+        request      => val($block, 'request') // "GET /\n",
+        more_headers => val($block, 'more_headers'),
+        raw_request  => val($block, 'raw_request'),
+        %{block_spec($block)},
+        _block       => 1,
+    };
+}
+
+# send the requests; each result holds the response, what upstream saw and
+# how long the answer took
+sub send_requests {
+    my ($block, $port) = @_;
+    my @results;
+    my @reqs = block_requests($block);
+    for my $i (0 .. $#reqs) {
+        my $r = $reqs[$i];
+        fixture_hooks(before_request => $block, $i);
+        $r->{before}->() if $r->{before};
+        my $off = upstream_size();
+        my $raw = defined $r->{raw_request}
+                ? $r->{raw_request}
+                : TG::HTTP::build($r->{request} // "GET /\n",
+                                  ref $r->{more_headers} eq 'ARRAY'
+                                  ? join("\n", @{$r->{more_headers}})
+                                  : $r->{more_headers});
+        my $t0 = Time::HiRes::time();
+        my $x = TG::HTTP::send_request($port, $raw, $TIMEOUT);
+        $x->{elapsed} = Time::HiRes::time() - $t0;
+        $x->{request_raw} = $raw;
+        $x->{records} = upstream_records_since($off);
+        $x->{spec} = $r;
+        push @results, $x;
+        if (defined $r->{wait}) {
+            Time::HiRes::sleep($r->{wait});
+        }
+    }
+    if (my $w = single($block, 'wait')) {
+        Time::HiRes::sleep($w);
+    }
+    return @results;
+}
+
+# run one block; returns its responses (in the order sent)
 sub run_block {
     my ($block) = @_;
     my $name = $block->name;
     $FAILED = 0;
 
-    my $prefix = sprintf '%s/%03d', $ROOT, $block->seq_num;
-    File::Path::rmtree($prefix) if -d $prefix;
-    for my $d ('', qw(/conf /logs /temp /html)) {
-        mkdir "$prefix$d" or die "TG: mkdir $prefix$d: $!\n";
-        chmod 0755, "$prefix$d";
-    }
-    my $port = free_port();
-    my $conf = write_conf($block, $prefix, $port);
+    my $prefix = block_prefix($block);
+    make_prefix($prefix);
+    %VARS = (
+        TEST_NGINX_UPSTREAM    => "127.0.0.1:$UPSTREAM_PORT",
+        TEST_NGINX_KEYS        => TG::keys_dir(),
+        TEST_NGINX_PREFIX      => $prefix,
+        fixture_hooks(vars => $block),
+    );
+
+    my $conf;
+    my $write = sub {
+        $VARS{TEST_NGINX_SERVER_PORT} = shift;
+        $conf = write_block_conf($block, $prefix);
+    };
 
     if (has($block, 'config_error') || has($block, 'config_ok')) {
-        my ($rc, $out) = nginx_t($prefix);
-        my $log = slurp("$prefix/logs/error.log");
-        my $all = "$out\n$log";
-        if (has($block, 'config_error')) {
-            check($rc != 0, "$name - nginx -t fails", "nginx -t output:\n$out");
-            for my $l (block_lines($block, 'config_error')) {
-                check(index($all, $l) >= 0, "$name - nginx -t says: $l");
-            }
-        } else {
-            check($rc == 0, "$name - nginx -t succeeds",
-                  "nginx -t output:\n$out");
-        }
-        for my $l (block_lines($block, 'config_output')) {
-            check(index($all, $l) >= 0, "$name - nginx -t says: $l");
-        }
-        for my $l (block_lines($block, 'no_config_output')) {
-            check(index($all, $l) < 0, "$name - nginx -t does not say: $l");
-        }
-        check($all !~ /AddressSanitizer/, "$name - no AddressSanitizer report");
-        if ($FAILED) {
-            Test::More::diag("---- nginx -t output:\n$out");
-            Test::More::diag("---- nginx.conf:\n$conf") if $ENV{TG_VERBOSE};
-        }
-        return;
+        $write->(free_port());
+        check_config_test($block, $prefix, $conf);
+        return [];
     }
 
     my $block_off = upstream_size();
-    my ($started, $why) = start_nginx($prefix, $port);
-    for my $try (1 .. 3) {
-        # another test file may have taken the port between our probe and
-        # nginx's bind(): take another one
-        last if $started
-                || slurp("$prefix/logs/stderr.log") !~ /Address already in use/;
-        unlink "$prefix/logs/stderr.log", "$prefix/logs/error.log";
-        $port = free_port();
-        $conf = write_conf($block, $prefix, $port);
-        ($started, $why) = start_nginx($prefix, $port);
-    }
-    my (@results, $res);
-    if ($started) {
-        my @reqs;
-        if (has($block, 'requests')) {
-            my @items = @{$block->{requests}};
-            @items = @{$items[0]} if @items == 1 && ref $items[0] eq 'ARRAY';
-            @reqs = @items;
-        } else {
-            push @reqs, {
-                request      => val($block, 'request') // "GET /\n",
-                more_headers => val($block, 'more_headers'),
-                raw_request  => val($block, 'raw_request'),
-                %{block_spec($block)},
-                _block       => 1,
-            };
-        }
-        for my $r (@reqs) {
-            my $off = upstream_size();
-            my $raw = defined $r->{raw_request}
-                    ? $r->{raw_request}
-                    : TG::HTTP::build($r->{request} // "GET /\n",
-                                      ref $r->{more_headers} eq 'ARRAY'
-                                      ? join("\n", @{$r->{more_headers}})
-                                      : $r->{more_headers});
-            my $x = TG::HTTP::send_request($port, $raw, $TIMEOUT);
-            $x->{request_raw} = $raw;
-            $x->{records} = upstream_records_since($off);
-            $x->{spec} = $r;
-            push @results, $x;
-            if (defined $r->{wait}) {
-                Time::HiRes::sleep($r->{wait});
-            }
-        }
-        if (my $w = single($block, 'wait')) {
-            Time::HiRes::sleep($w);
-        }
-    }
-    stop_nginx();
+    my ($pid, $port, $why) = start_nginx($prefix, $write);
+    my @results = $pid ? send_requests($block, $port) : ();
+    stop_nginx($pid);
 
     my $errlog = slurp("$prefix/logs/error.log");
     my $stderr = slurp("$prefix/logs/stderr.log");
     my $accesslog = slurp("$prefix/logs/access.log");
     my $recs = upstream_records_since($block_off);
 
-    if (!check($started, "$name - nginx started", $why,
+    if (!check($pid, "$name - nginx started", $why,
                "stderr:\n" . tail($stderr, 20),
                "error.log:\n" . tail($errlog, 20)))
     {
-        return;
+        return [];
     }
 
     my $i = 0;
@@ -917,6 +1053,74 @@ sub run_block {
             if grep { exists $block->{$_} } qw(access_log access_log_like);
         Test::More::diag("---- nginx.conf:\n$conf") if $ENV{TG_VERBOSE};
         Test::More::diag("---- prefix: $prefix (set TG_KEEP=1 to keep it)");
+    }
+    return \@results;
+}
+
+# ---------------------------------------------------------------- more checks
+
+# the checks that come after a block's own (their sections are rare):
+#   --- config_error_line: TEXT  the nginx -t [emerg] names nginx.conf and
+#                                the first configuration line holding TEXT
+#   --- error_log_count          "N TEXT", ">N TEXT", "<N TEXT"
+#   --- pids_serving             "N TEXT": access.log lines holding TEXT name
+#                                at least N distinct "pid=NNN"
+#   max_time => SECONDS          (a --- requests hash) answered within
+sub check_block_extras {
+    my ($block, $responses) = @_;
+    my $name = $block->name;
+    my $prefix = block_prefix($block);
+
+    if (has($block, 'config_error_line')) {
+        my $marker = single($block, 'config_error_line');
+        my $conf = "$prefix/conf/nginx.conf";
+        my @lines = split /\n/, slurp($conf);
+        my ($n) = grep { $lines[$_ - 1] !~ /^\s*#/
+                        && index($lines[$_ - 1], $marker) >= 0 } 1 .. @lines;
+        if (!defined $n) {
+            check(0, "$name - configuration has a line with: $marker");
+        } else {
+            my (undef, $out) = nginx_t($prefix);
+            my $ok = $out =~ /\[emerg\] [^\n]* in \Q$conf\E:\Q$n\E(?:\n|\z)/;
+            check($ok, "$name - the [emerg] names $conf:$n ($marker)",
+                  "nginx -t output:\n$out");
+        }
+    }
+
+    my $log = slurp("$prefix/logs/error.log");
+    for my $l (block_lines($block, 'error_log_count')) {
+        my ($op, $n, $text) = $l =~ /^\s*([<>]?)(\d+)\s+(.+?)\s*$/
+            or die "TG: bad error_log_count line: $l\n";
+        my $got = () = $log =~ /\Q$text\E/g;
+        if ($op eq '') {
+            check_is($got, $n, "$name - error.log has $n times: $text");
+        } elsif ($op eq '>') {
+            check($got > $n, "$name - error.log has more than $n: $text",
+                  "got $got");
+        } else {
+            check($got < $n, "$name - error.log has fewer than $n: $text",
+                  "got $got");
+        }
+    }
+
+    my $access = slurp("$prefix/logs/access.log");
+    for my $l (block_lines($block, 'pids_serving')) {
+        my ($n, $text) = $l =~ /^\s*(\d+)\s+(.+?)\s*$/
+            or die "TG: bad pids_serving line: $l\n";
+        my %pids = map { /\bpid=(\d+)/ ? ($1 => 1) : () }
+                   grep { index($_, $text) >= 0 } split /\n/, $access;
+        check(keys %pids >= $n,
+              "$name - requests with \"$text\" served by at least $n worker(s)",
+              'access.log pids: ' . join(' ', sort keys %pids));
+    }
+
+    my $i = 0;
+    for my $res (@$responses) {
+        $i++;
+        my $max = $res->{spec}{max_time} // next;
+        check($res->{elapsed} <= $max,
+              "$name (request $i) - answered within ${max}s",
+              sprintf('took %.3fs', $res->{elapsed}));
     }
 }
 

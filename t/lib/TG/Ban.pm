@@ -1,22 +1,15 @@
 package TG::Ban;
 
-# Helpers for the failed-login ban tests (t/090-ban.t, t/091-ban-config.t),
-# on top of t/lib/TG.pm.  Load TG first ("use TG;"), then this.
+# The failed-login ban fixture (t/090-ban.t, t/091-ban-config.t), on
+# t/lib/TG.pm and TG::Policy:
 #
-#   TG::Ban::run_tests();         instead of run_tests(): the same runner, plus
+#   use TG;
+#   use TG::Ban;                  the blocks of this file get --- policy (see
+#                                 TG::Policy), plus
 #
-#   --- policy                    the policy file's text (or, with "eval", a
-#                                 hash ref encoded as JSON); written to a file
-#                                 of the block, named by $TEST_NGINX_POLICY in
-#                                 the config sections
-#   --- error_log_count           lines "N TEXT", ">N TEXT" or "<N TEXT": how
-#                                 many times TEXT is in error.log
 #   --- retry_after_decreasing    lines "I J": the Retry-After of request J
 #                                 (1-based, of --- requests) is smaller than
 #                                 that of request I
-#   --- pids_serving              lines "N TEXT": the access.log lines holding
-#                                 TEXT name at least N distinct "pid=NNN"
-#                                 (with a log_format that writes pid=$pid)
 #
 # and helpers for "--- requests eval" (each returns one request's hash):
 #
@@ -41,12 +34,12 @@ use strict;
 use warnings;
 
 use JSON::PP ();
-use Test::Base ();
-use Test::More ();
 use TG::Policy ();
 
-
-our @RESPONSES;     # the responses of the running block, in order
+sub import {
+    TG::Policy->import;
+    TG::add_fixture(ban => check => \&check_retry_after);
+}
 
 # ---------------------------------------------------------------- helpers
 
@@ -117,13 +110,7 @@ sub chunked {
     return $raw . "0\r\n\r\n";
 }
 
-# ---------------------------------------------------------------- runner
-
-# the policy file of a block: written, and named in its sections, as
-# TG::Policy does it
-*prefix_of   = \&TG::Policy::prefix_of;
-*policy_path = \&TG::Policy::policy_path;
-*prepare     = \&TG::Policy::prepare;
+# ---------------------------------------------------------------- checks
 
 sub retry_after {
     my ($res) = @_;
@@ -133,81 +120,20 @@ sub retry_after {
     return @v == 1 ? $v[0] : undef;
 }
 
-sub after {
-    my ($block) = @_;
+# --- retry_after_decreasing, on the block's responses in the order sent
+sub check_retry_after {
+    my ($block, $responses) = @_;
     my $name = $block->name;
-    my $prefix = prefix_of($block);
-
-    if (exists $block->{error_log_count}) {
-        my $log = TG::slurp("$prefix/logs/error.log");
-        for my $l (TG::block_lines($block, 'error_log_count')) {
-            my ($op, $n, $text) = $l =~ /^\s*([<>]?)(\d+)\s+(.+?)\s*$/
-                or die "TG::Ban: bad error_log_count line: $l\n";
-            my $got = () = $log =~ /\Q$text\E/g;
-            if ($op eq '') {
-                TG::check_is($got, $n, "$name - error.log has $n times: $text");
-            } elsif ($op eq '>') {
-                TG::check($got > $n, "$name - error.log has more than $n: $text",
-                          "got $got");
-            } else {
-                TG::check($got < $n, "$name - error.log has fewer than $n: $text",
-                          "got $got");
-            }
-        }
-    }
-
     for my $l (TG::block_lines($block, 'retry_after_decreasing')) {
         my ($i, $j) = $l =~ /^\s*(\d+)\s+(\d+)\s*$/
             or die "TG::Ban: bad retry_after_decreasing line: $l\n";
-        my $a = retry_after($RESPONSES[$i - 1]);
-        my $b = retry_after($RESPONSES[$j - 1]);
+        my $a = retry_after($responses->[$i - 1]);
+        my $b = retry_after($responses->[$j - 1]);
         TG::check(defined $a && defined $b && $a =~ /^\d+$/ && $b =~ /^\d+$/
                   && $b < $a,
                   "$name - Retry-After of request $j is smaller than of "
                   . "request $i",
                   'got ' . ($a // '<none>') . ' then ' . ($b // '<none>'));
-    }
-
-    for my $l (TG::block_lines($block, 'pids_serving')) {
-        my ($n, $text) = $l =~ /^\s*(\d+)\s+(.+?)\s*$/
-            or die "TG::Ban: bad pids_serving line: $l\n";
-        my $log = TG::slurp("$prefix/logs/access.log");
-        my %pids = map { /\bpid=(\d+)/ ? ($1 => 1) : () }
-                   grep { index($_, $text) >= 0 } split /\n/, $log;
-        TG::check(keys %pids >= $n,
-                  "$name - at least $n worker processes served: $text",
-                  'pids: ' . join(' ', sort keys %pids),
-                  "access.log:\n$log");
-    }
-}
-
-# TG::run_tests, with prepare() before and after() after each block, and
-# the responses of each block kept for after()
-sub run_tests {
-    TG::init_root();
-    TG::start_upstream();
-    TG::keys_dir();
-    Test::More->builder->plan('no_plan')
-        unless Test::More->builder->has_plan;
-    Test::Base::default_object()->filters_delay(1);
-    my $send = \&TG::HTTP::send_request;
-    no warnings 'redefine';
-    local *TG::HTTP::send_request = sub {
-        my $res = $send->(@_);
-        push @RESPONSES, $res;
-        return $res;
-    };
-    for my $block (Test::Base::default_object()->blocks) {
-        unless ($block->is_filtered) {
-            unless (eval { $block->run_filters; 1 }) {
-                TG::check(0, $block->name . ' - sections evaluate', $@);
-                next;
-            }
-        }
-        @RESPONSES = ();
-        prepare($block);
-        TG::run_block($block);
-        after($block);
     }
 }
 

@@ -32,7 +32,7 @@ package TG::Redis;
 #   $f->port, $f->addr, $f->accepted (connections accepted so far),
 #   $f->accept_times, $f->first_times('PING'), $f->reads, $f->stop
 #
-# An nginx of its own (several may run at once, unlike TG::run_block):
+# An nginx of its own (several may run at once, unlike a block's):
 #
 #   my $n = TG::Redis::Nginx->new(name => 'a', http_config => ..., config =>
 #             ..., main_config => ..., workers => N, log_level => 'info',
@@ -55,21 +55,20 @@ package TG::Redis;
 #   TG::Redis::poll(sub { done }, $seconds [, $every])
 #       seconds until done, or undef
 #
-# And a Test::Base runner:
+# And a fixture for Test::Base blocks (run by TG's run_tests):
 #
-#   TG::Redis::run_tests($redis, %servers)   instead of run_tests(): like
-#       TG::Policy::run_tests (--- policy, $TEST_NGINX_POLICY,
-#       --- error_log_count), plus
+#   TG::Redis::fixture($redis, %servers)   the blocks of this file get
 #       * FLUSHALL of $redis (and of each of %servers) before every block;
 #       * $TEST_NGINX_REDIS (127.0.0.1:PORT of $redis) and
-#         $TEST_NGINX_REDIS_<NAME> (of $servers{NAME}) in the config sections;
+#         $TEST_NGINX_REDIS_<NAME> (of $servers{NAME}) in the config sections
+#         and the error_log sections;
 #       * a "--- redis eval" section runs (after the FLUSHALL) before nginx
 #         starts: put keys there;
 #       * before the first request, waits until nginx's Redis links are up
 #         (unless "--- no_redis_wait"; "--- redis_links: N" the command links
-#         to wait for, default the number of workers);
-#       * in "--- requests eval", a request hash may have "before => sub {}"
-#         (run just before it is sent) and "max_time => SECONDS" (asserted).
+#         to wait for, default the number of workers).
+#   (--- policy comes from TG::Policy; "before" and "max_time" in a request
+#   hash are TG's.)
 
 use strict;
 use warnings;
@@ -88,8 +87,6 @@ use Time::HiRes ();
 our $SERVER = $ENV{TG_REDIS_SERVER} // '/usr/bin/redis-server';
 our $JSON = JSON::PP->new->canonical;
 
-my $PARENT = $$;
-my %SERVERS;        # pid => object, to kill at exit
 my $N = 0;
 
 sub available { return -x $SERVER }
@@ -133,39 +130,25 @@ sub _spawn {
         push @args, '--requirepass', $self->{password}
             if defined $self->{password};
         push @args, @{$self->{extra}};
-        my $pid = fork // die "TG::Redis: fork: $!\n";
-        if ($pid == 0) {
-            setpgrp(0, 0);
-            open STDIN, '<', '/dev/null';
-            open STDOUT, '>>', "$self->{dir}/redis.out";
-            open STDERR, '>&', \*STDOUT;
-            exec $SERVER, @args;
-            POSIX::_exit(127);
-        }
-        $self->{pid} = $pid;
-        $SERVERS{$pid} = $self;
-        my $deadline = Time::HiRes::time() + 10;
-        while (Time::HiRes::time() < $deadline) {
-            if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
-                delete $SERVERS{$pid};
-                undef $self->{pid};
-                $why = "redis-server exited: " . TG::slurp("$self->{dir}/redis.log");
-                last;
-            }
-            my ($ok) = eval { $self->_connect(0.5); 1 };
-            if ($ok) {
-                my ($k, $v) = $self->try('PING');
-                return $self if $k && $v eq 'PONG';
-            }
-            $self->_drop;
-            Time::HiRes::sleep(0.01);
-        }
-        if ($self->{pid}) {
-            $self->kill;
-            $why = 'redis-server did not answer PING within 10s';
-        }
+        # ready when it answers PING; a paused one is woken up to stop
+        ($self->{pid}, $why) = TG::spawn(
+            cmd   => [$SERVER, @args],
+            out   => "$self->{dir}/redis.out",
+            ready => sub { $self->_pong },
+            wait  => 10,
+            stop  => [CONT => 0, TERM => 5]);
+        return $self if $self->{pid};
+        $why = "redis-server $why: " . TG::slurp("$self->{dir}/redis.log");
     }
     die "TG::Redis: cannot start redis-server: $why\n";
+}
+
+sub _pong {
+    my ($self) = @_;
+    my ($k, $v) = eval { $self->_connect(0.5); $self->try('PING') };
+    return 1 if $k && $v eq 'PONG';
+    $self->_drop;
+    return 0;
 }
 
 # SIGTERM, then wait
@@ -173,12 +156,7 @@ sub stop {
     my ($self) = @_;
     $self->_drop;
     my $pid = delete $self->{pid} or return;
-    delete $SERVERS{$pid};
-    CORE::kill 'CONT', $pid;
-    CORE::kill 'TERM', $pid;
-    return if TG::wait_exit($pid, 5);
-    CORE::kill 'KILL', $pid;
-    waitpid $pid, 0;
+    TG::stop_child($pid);
 }
 
 # SIGKILL: the connections are reset at once
@@ -186,9 +164,8 @@ sub kill {
     my ($self) = @_;
     $self->_drop;
     my $pid = delete $self->{pid} or return;
-    delete $SERVERS{$pid};
     CORE::kill 'KILL', $pid;
-    waitpid $pid, 0;
+    TG::stop_child($pid);
 }
 
 # start again, on the same port and with the same options (empty)
@@ -201,19 +178,6 @@ sub restart {
 
 sub pause  { my ($s) = @_; CORE::kill 'STOP', $s->{pid} if $s->{pid}; $s->_drop }
 sub resume { my ($s) = @_; CORE::kill 'CONT', $s->{pid} if $s->{pid} }
-
-END {
-    local $?;
-    if ($$ == $PARENT) {
-        for my $s (values %SERVERS) {
-            next unless $s->{pid};
-            CORE::kill 'CONT', $s->{pid};
-            CORE::kill 'KILL', $s->{pid};
-            waitpid $s->{pid}, 0;
-        }
-        %SERVERS = ();
-    }
-}
 
 # ---------------------------------------------------------------- RESP
 
@@ -513,90 +477,33 @@ sub poll {
     }
 }
 
-# ---------------------------------------------------------------- runner
+# ---------------------------------------------------------------- fixture
 
-my $SEND = \&TG::HTTP::send_request;
-our @RESPONSES;
-
-sub run_tests {
+sub fixture {
     my ($redis, %servers) = @_;
-    require TG::Policy;
-    TG::init_root();
-    TG::start_upstream();
-    TG::keys_dir();
-    Test::More->builder->plan('no_plan')
-        unless Test::More->builder->has_plan;
-    Test::Base::default_object()->filters_delay(1);
-    for my $block (Test::Base::default_object()->blocks) {
-        for my $r (grep { $_->running } $redis, values %servers) {
-            $r->flushall;
-            # no link of an nginx of an earlier block is counted
-            $r->try('CLIENT', 'KILL', 'TYPE', $_, 'SKIPME', 'yes')
-                for qw(normal pubsub);
-        }
-        unless ($block->is_filtered) {
-            unless (eval { $block->run_filters; 1 }) {
-                TG::check(0, $block->name . ' - sections evaluate', $@);
-                next;
+    my @all = ($redis, values %servers);
+    my %vars = (TEST_NGINX_REDIS => $redis->addr,
+                map { ('TEST_NGINX_REDIS_' . uc($_) => $servers{$_}->addr) }
+                keys %servers);
+    TG::add_fixture(redis =>
+        init => sub {
+            for my $r (grep { $_->running } @all) {
+                $r->flushall;
+                # no link of an nginx of an earlier block is counted
+                $r->try('CLIENT', 'KILL', 'TYPE', $_, 'SKIPME', 'yes')
+                    for qw(normal pubsub);
             }
-        }
-        my %addr = (TEST_NGINX_REDIS => $redis->addr,
-                    map { ('TEST_NGINX_REDIS_' . uc($_) => $servers{$_}->addr) }
-                    keys %servers);
-        for my $s (qw(main_config http_config config config_error
-                      config_output no_config_output error_log
-                      error_log_like no_error_log error_log_once)) {
-            next unless exists $block->{$s};
-            for my $v (@{$block->{$s}}) {
-                next unless defined $v && !ref $v;
-                $v =~ s/\$(TEST_NGINX_REDIS(?:_[A-Z0-9]+)?)\b/$addr{$1} \/\/ "\$$1"/ge;
-            }
-        }
-        TG::Policy::prepare($block);
-
-        my @reqs;
-        if (exists $block->{requests}) {
-            my @items = @{$block->{requests}};
-            @items = @{$items[0]} if @items == 1 && ref $items[0] eq 'ARRAY';
-            @reqs = @items;
-        }
-        my @hooks = map { $_->{before} } @reqs;
-        my $first = 1;
-        my $workers = TG::single($block, 'workers') // 1;
-        my $links = TG::single($block, 'redis_links') // $workers;
-        my $wait = !exists $block->{no_redis_wait};
-        @RESPONSES = ();
-        {
-            no warnings 'redefine';
-            local *TG::HTTP::send_request = sub {
-                if ($first) {
-                    $first = 0;
-                    if ($wait) {
-                        TG::check($redis->wait_links(clients => $links),
-                                  $block->name . ' - nginx linked to Redis '
-                                  . "($links command links and a subscriber)");
-                    }
-                }
-                my $h = shift @hooks;
-                $h->() if $h;
-                my $t0 = Time::HiRes::time();
-                my $res = $SEND->(@_);
-                $res->{elapsed} = Time::HiRes::time() - $t0;
-                push @RESPONSES, $res;
-                return $res;
-            };
-            TG::run_block($block);
-        }
-        TG::Policy::after($block);
-        for my $i (0 .. $#reqs) {
-            my $max = $reqs[$i]{max_time} // next;
-            my $res = $RESPONSES[$i] or next;
-            TG::check($res->{elapsed} <= $max,
-                      $block->name . ' (request ' . ($i + 1)
-                      . ") - answered within ${max}s",
-                      sprintf('took %.3fs', $res->{elapsed}));
-        }
-    }
+        },
+        vars => sub { %vars },
+        before_request => sub {
+            my ($block, $i) = @_;
+            return if $i > 0 || exists $block->{no_redis_wait};
+            my $workers = TG::single($block, 'workers') // 1;
+            my $links = TG::single($block, 'redis_links') // $workers;
+            TG::check($redis->wait_links(clients => $links),
+                      $block->name . ' - nginx linked to Redis '
+                      . "($links command links and a subscriber)");
+        });
 }
 
 # ---------------------------------------------------------------- fake
@@ -607,8 +514,6 @@ use IO::Select;
 use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes ();
-
-my %FAKES;
 
 # start('blackhole' | 'garbage' | 'close' [, $junk])
 sub start {
@@ -631,10 +536,9 @@ sub start {
         POSIX::_exit(0);
     }
     close $l;
-    my $self = bless {pid => $pid, port => $port, mode => $mode,
-                      log => $log}, $class;
-    $FAKES{$pid} = $self;
-    return $self;
+    TG::adopt($pid);
+    return bless {pid => $pid, port => $port, mode => $mode, log => $log},
+                 $class;
 }
 
 sub _serve {
@@ -679,48 +583,27 @@ sub _serve {
 sub port { $_[0]{port} }
 sub addr { '127.0.0.1:' . $_[0]{port} }
 
-sub accepted {
-    my ($self) = @_;
-    my $n = () = TG::slurp($self->{log}) =~ /^accept /mg;
-    return $n;
+# what the responder logged: the matches of $re (counted in scalar context)
+sub _logged {
+    my ($self, $re) = @_;
+    my @m = TG::slurp($self->{log}) =~ /$re/g;
+    return wantarray ? @m : scalar @m;
 }
 
-# the times of the accepted connections
-sub accept_times {
-    my ($self) = @_;
-    return TG::slurp($self->{log}) =~ /^accept (\S+)$/mg;
-}
+# connections accepted so far, and their times
+sub accepted     { scalar $_[0]->_logged(qr/^accept /m) }
+sub accept_times { $_[0]->_logged(qr/^accept (\S+)$/m) }
 
 # 'close' mode: the times at which a link whose first command was $cmd
 # (PING, SUBSCRIBE, AUTH, SELECT) dialed
-sub first_times {
-    my ($self, $cmd) = @_;
-    return TG::slurp($self->{log}) =~ /^first (\S+) \Q$cmd\E$/mg;
-}
+sub first_times  { $_[0]->_logged(qr/^first (\S+) \Q$_[1]\E$/m) }
 
-sub reads {
-    my ($self) = @_;
-    my $n = () = TG::slurp($self->{log}) =~ /^read /mg;
-    return $n;
-}
+sub reads        { scalar $_[0]->_logged(qr/^read /m) }
 
 sub stop {
     my ($self) = @_;
     my $pid = delete $self->{pid} or return;
-    delete $FAKES{$pid};
-    kill 'KILL', $pid;
-    waitpid $pid, 0;
-}
-
-END {
-    local $?;
-    if ($$ == $PARENT) {
-        for my $f (values %FAKES) {
-            kill 'KILL', $f->{pid};
-            waitpid $f->{pid}, 0;
-        }
-        %FAKES = ();
-    }
+    TG::stop_child($pid);
 }
 
 # ---------------------------------------------------------------- nginx
@@ -732,7 +615,6 @@ use JSON::PP ();
 use POSIX ();
 use Time::HiRes ();
 
-my %NGINX;
 my $SEQ = 0;
 
 sub new {
@@ -742,11 +624,7 @@ sub new {
     TG::keys_dir();
     my $prefix = sprintf '%s/nginx-%s-%02d', $TG::ROOT, $o{name} // 'n',
                          ++$SEQ;
-    File::Path::rmtree($prefix) if -d $prefix;
-    for my $d ('', qw(/conf /logs /temp /html)) {
-        mkdir "$prefix$d" or die "TG::Redis::Nginx: mkdir $prefix$d: $!\n";
-        chmod 0755, "$prefix$d";
-    }
+    TG::make_prefix($prefix);
     my $self = bless {%o, prefix => $prefix}, $class;
     if (defined $o{policy}) {
         my $text = ref $o{policy} ? $JSON->encode($o{policy}) : $o{policy};
@@ -761,127 +639,33 @@ sub prefix { $_[0]{prefix} }
 sub port   { $_[0]{port} }
 sub pid    { $_[0]{pid} }
 
-sub _subst {
-    my ($self, $text) = @_;
-    $text //= '';
-    my %v = (
-        TEST_NGINX_SERVER_PORT => $self->{port},
-        TEST_NGINX_UPSTREAM    => TG::upstream_addr(),
-        TEST_NGINX_KEYS        => TG::keys_dir(),
-        TEST_NGINX_PREFIX      => $self->{prefix},
-        TEST_NGINX_POLICY      => "$self->{prefix}/policy.json",
-    );
-    $text =~ s/\$(TEST_NGINX_[A-Z_]+)/exists $v{$1} ? $v{$1} : "\$$1"/ge;
-    return $text;
-}
-
-sub write_conf {
-    my ($self) = @_;
-    my $p = $self->{prefix};
-    my $workers = $self->{workers} // 1;
-    my $level = $self->{log_level} // 'info';
-    my $main = $self->_subst($self->{main_config});
-    my $http = $self->_subst($self->{http_config});
-    my $server = $self->_subst($self->{config});
-    my $conf = <<"EOF";
-load_module $TG::MODULE;
-daemon off;
-master_process on;
-worker_processes $workers;
-error_log logs/error.log $level;
-pid logs/nginx.pid;
-
-$main
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    access_log logs/access.log;
-    default_type text/plain;
-    client_body_temp_path $p/temp/client_body;
-    proxy_temp_path $p/temp/proxy;
-    fastcgi_temp_path $p/temp/fastcgi;
-    uwsgi_temp_path $p/temp/uwsgi;
-    scgi_temp_path $p/temp/scgi;
-
-$http
-
-    server {
-        listen 127.0.0.1:$self->{port};
-        server_name localhost;
-
-$server
-    }
-}
-EOF
-    open my $fh, '>', "$p/conf/nginx.conf" or die "conf: $!\n";
-    print $fh $conf;
-    close $fh;
-    $self->{conf} = $conf;
-}
-
 sub start {
     my ($self) = @_;
-    my $why;
-    for my $try (1 .. 3) {
-        $self->{port} = TG::free_port();
-        $self->write_conf;
-        unlink "$self->{prefix}/logs/nginx.pid";
-        my %env = TG::nginx_env();
-        my $pid = fork // die "fork: $!\n";
-        if ($pid == 0) {
-            setpgrp(0, 0);
-            open STDIN, '<', '/dev/null';
-            open STDOUT, '>>', "$self->{prefix}/logs/stderr.log";
-            open STDERR, '>&', \*STDOUT;
-            @ENV{keys %env} = values %env;
-            exec $TG::NGINX, '-p', "$self->{prefix}/", '-c', 'conf/nginx.conf';
-            POSIX::_exit(127);
-        }
-        $self->{pid} = $pid;
-        $NGINX{$pid} = $self;
-        my $deadline = Time::HiRes::time() + 10;
-        while (Time::HiRes::time() < $deadline) {
-            if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
-                delete $NGINX{$pid};
-                undef $self->{pid};
-                $why = 'nginx exited: '
-                       . TG::slurp("$self->{prefix}/logs/stderr.log");
-                last;
-            }
-            return $self if -s "$self->{prefix}/logs/nginx.pid"
-                            && TG::port_open($self->{port});
-            Time::HiRes::sleep(0.01);
-        }
-        if ($self->{pid}) {
-            $self->stop;
-            $why = 'nginx did not open its port';
-        }
-        last unless ($why // '') =~ /Address already in use/;
-    }
-    die "TG::Redis::Nginx: $why\n";
+    my $p = $self->{prefix};
+    my %vars = (
+        TEST_NGINX_UPSTREAM => TG::upstream_addr(),
+        TEST_NGINX_KEYS     => TG::keys_dir(),
+        TEST_NGINX_PREFIX   => $p,
+        TEST_NGINX_POLICY   => "$p/policy.json",
+    );
+    unlink "$p/logs/nginx.pid";
+    my ($pid, $port, $why) = TG::start_nginx($p, sub {
+        $vars{TEST_NGINX_SERVER_PORT} = shift;
+        $self->{conf} = TG::write_conf($p,
+            name => 'TG::Redis::Nginx ' . ($self->{name} // 'n'),
+            vars => \%vars,
+            map { ($_ => $self->{$_}) }
+            qw(workers log_level main_config http_config config));
+    });
+    die "TG::Redis::Nginx: $why: " . TG::slurp("$p/logs/stderr.log") . "\n"
+        unless $pid;
+    @$self{qw(pid port)} = ($pid, $port);
+    return $self;
 }
 
 sub stop {
     my ($self) = @_;
-    my $pid = delete $self->{pid} or return;
-    delete $NGINX{$pid};
-    kill 'QUIT', $pid;
-    return if TG::wait_exit($pid, 5);
-    kill 'TERM', $pid;
-    return if TG::wait_exit($pid, 3);
-    kill 'KILL', -$pid;
-    kill 'KILL', $pid;
-    waitpid $pid, 0;
-}
-
-END {
-    local $?;
-    if ($$ == $PARENT) {
-        $_->stop for values %NGINX;
-    }
+    TG::stop_nginx(delete $self->{pid});
 }
 
 # get($path, @headers [, {timeout => S}])
