@@ -141,6 +141,37 @@ fx_no_controls(const char *s, size_t len)
 }
 
 
+/* tg_jwt_mfa() is the "or" of claim_has over both lists, nothing more */
+
+static void
+fx_mfa(json_t *claims)
+{
+    int                    any_amr, any_acr;
+    size_t                 i;
+    static const tg_str_t  words[] = {
+        { (const unsigned char *) "mfa", 3 },
+        { (const unsigned char *) "otp", 3 },
+        { (const unsigned char *) "urn:mfa", 7 },
+        { (const unsigned char *) "", 0 }
+    };
+
+    any_amr = 0;
+    any_acr = 0;
+
+    for (i = 0; i < 4; i++) {
+        any_amr |= tg_jwt_claim_has(claims, "amr", words[i].data,
+                                    words[i].len);
+        any_acr |= tg_jwt_claim_has(claims, "acr", words[i].data,
+                                    words[i].len);
+    }
+
+    FX_CHECK(tg_jwt_mfa(claims, words, 4, NULL, 0) == any_amr);
+    FX_CHECK(tg_jwt_mfa(claims, NULL, 0, words, 4) == any_acr);
+    FX_CHECK(tg_jwt_mfa(claims, words, 4, words, 4) == (any_amr | any_acr));
+    FX_CHECK(tg_jwt_mfa(claims, NULL, 0, NULL, 0) == 0);
+}
+
+
 void
 fx_claims(json_t *claims)
 {
@@ -200,4 +231,7 @@ fx_claims(json_t *claims)
 
     n = tg_jwt_claims_dump(claims, dump, sizeof(dump));
     FX_CHECK(n <= sizeof(dump));
+
+    fx_mfa(claims);
 }
+

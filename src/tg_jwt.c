@@ -799,6 +799,30 @@ tg_jwt_claim_has(json_t *claims, const char *name, const unsigned char *word,
 }
 
 
+/* either claim proves MFA: an "amr" method or an "acr" class listed */
+
+int
+tg_jwt_mfa(json_t *claims, const tg_str_t *amr, size_t namr,
+    const tg_str_t *acr, size_t nacr)
+{
+    size_t  i;
+
+    for (i = 0; i < namr; i++) {
+        if (tg_jwt_claim_has(claims, "amr", amr[i].data, amr[i].len)) {
+            return 1;
+        }
+    }
+
+    for (i = 0; i < nacr; i++) {
+        if (tg_jwt_claim_has(claims, "acr", acr[i].data, acr[i].len)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 int
 tg_jwt_claim_value(json_t *claims, const char *name, char *buf, size_t size,
     const char **value, size_t *len)

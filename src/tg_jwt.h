@@ -133,4 +133,11 @@ int tg_jwt_claim_has(json_t *claims, const char *name,
     const unsigned char *word, size_t len);
 
 
+/*
+ * 1 when claim "amr" holds one of amr[0..namr) or claim "acr" holds one of
+ * acr[0..nacr), each matched as tg_jwt_claim_has() matches; 0 otherwise.
+ */
+int tg_jwt_mfa(json_t *claims, const tg_str_t *amr, size_t namr,
+    const tg_str_t *acr, size_t nacr);
+
 #endif /* _TG_JWT_H_INCLUDED_ */

@@ -952,6 +952,70 @@ test_words(void)
 }
 
 
+#define W(s)  { (const unsigned char *) (s), sizeof(s) - 1 }
+
+
+static void
+test_mfa(void)
+{
+    json_t          *c;
+    static tg_str_t  amr[] = { W("otp"), W("mfa") };
+    static tg_str_t  acr[] = { W("urn:mfa"), W("phrh") };
+    static tg_str_t  mfax[] = { { (const unsigned char *) "mfax", 3 } };
+
+    c = parse("{\"amr\":[\"pwd\",\"mfa\"]}");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 2), 1, "mfa: an amr element listed "
+           "second");
+    is_int(tg_jwt_mfa(c, amr, 1, acr, 2), 0, "mfa: only the first amr "
+           "word is looked for (namr 1)");
+    is_int(tg_jwt_mfa(c, NULL, 0, acr, 2), 0, "mfa: no amr words");
+    is_int(tg_jwt_mfa(c, mfax, 1, NULL, 0), 1, "mfa: a word is its len "
+           "bytes");
+    is_int(tg_jwt_mfa(c, NULL, 0, NULL, 0), 0, "mfa: nothing listed");
+    json_decref(c);
+
+    c = parse("{\"amr\":\"pwd mfa\"}");
+    is_int(tg_jwt_mfa(c, amr, 2, NULL, 0), 1, "mfa: amr as space-separated "
+           "words");
+    json_decref(c);
+
+    c = parse("{\"amr\":[\"pwd\",\"mf\",\"otpx\"]}");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 2), 0, "mfa: no prefix, no longer "
+           "word matches");
+    json_decref(c);
+
+    c = parse("{\"amr\":[\"pwd\"],\"acr\":\"urn:mfa\"}");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 2), 1, "mfa: an acr listed");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 1), 1, "mfa: an acr listed first");
+    is_int(tg_jwt_mfa(c, amr, 2, acr + 1, 1), 0, "mfa: an acr not listed");
+    is_int(tg_jwt_mfa(c, amr, 2, NULL, 0), 0, "mfa: no acr values: acr is "
+           "not looked at");
+    json_decref(c);
+
+    c = parse("{\"acr\":\"mfa\",\"amr\":\"urn:mfa\"}");
+    is_int(tg_jwt_mfa(c, amr, 2, NULL, 0), 0, "mfa: the amr words are not "
+           "looked for in acr");
+    is_int(tg_jwt_mfa(c, NULL, 0, acr, 2), 0, "mfa: the acr values are not "
+           "looked for in amr");
+    json_decref(c);
+
+    c = parse("{\"acr\":[\"x\",\"phrh\"]}");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 2), 1, "mfa: acr as an array");
+    json_decref(c);
+
+    c = parse("{\"amr\":5,\"acr\":{\"urn:mfa\":1}}");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 2), 0, "mfa: claims of other types "
+           "hold nothing");
+    json_decref(c);
+
+    c = parse("{}");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 2), 0, "mfa: no amr, no acr");
+    json_decref(c);
+
+    is_int(tg_jwt_mfa(NULL, amr, 2, acr, 2), 0, "mfa: no claims at all");
+}
+
+
 static void
 test_misc(void)
 {
@@ -1064,6 +1128,7 @@ main(void)
     test_claim_value();
     test_scopes();
     test_words();
+    test_mfa();
     test_misc();
     test_record();
     test_fixed_bugs();
