@@ -144,7 +144,7 @@ fx_no_controls(const char *s, size_t len)
 /* tg_jwt_mfa() is the "or" of claim_has over both lists, nothing more */
 
 static void
-fx_mfa(json_t *claims)
+fx_mfa(const tg_claims_t *claims)
 {
     int                    any_amr, any_acr;
     size_t                 i;
@@ -173,12 +173,13 @@ fx_mfa(json_t *claims)
 
 
 void
-fx_claims(json_t *claims)
+fx_claims(const tg_claims_t *claims)
 {
-    int          rc;
-    size_t       i, len, n;
-    const char  *value;
-    char         small[32], big[1024], dump[256];
+    int           rc;
+    size_t        i, len, n;
+    const char   *value;
+    tg_claims_t  *again;
+    char          small[32], big[1024], dump[256], redump[256];
     static const char  *names[] = {
         "sub", "workspace_id", "organization_id", "integration_id", "jti",
         "scope", "amr", "acr", "aud", "iss", "exp", "x", ""
@@ -231,6 +232,18 @@ fx_claims(json_t *claims)
 
     n = tg_jwt_claims_dump(claims, dump, sizeof(dump));
     FX_CHECK(n <= sizeof(dump));
+
+    /* what the zone keeps parses back to the same claims (the glue's
+     * cached payload) */
+
+    if (n > 0) {
+        again = tg_claims_parse((const unsigned char *) dump, n, big,
+                                sizeof(big));
+        FX_CHECK(again != NULL);
+        FX_CHECK(tg_jwt_claims_dump(again, redump, sizeof(redump)) == n);
+        FX_CHECK(memcmp(dump, redump, n) == 0);
+        tg_claims_free(again);
+    }
 
     fx_mfa(claims);
 }

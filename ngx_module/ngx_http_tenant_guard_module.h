@@ -150,7 +150,7 @@ typedef struct {
     unsigned                      idle_done:1;
 
     ngx_str_t                     detail;     /* why it was refused */
-    json_t                       *claims;     /* parsed only when needed */
+    tg_claims_t                  *claims;     /* parsed only when needed */
     ngx_str_t                     payload;    /* the claims as JSON */
     ngx_str_t                     ids[NGX_HTTP_TENANT_GUARD_NIDS];
     ngx_str_t                     scopes;
@@ -257,7 +257,7 @@ ngx_int_t ngx_http_tenant_guard_token_record(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *json);
 void ngx_http_tenant_guard_token_keep(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx);
-json_t *ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
+tg_claims_t *ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx);
 ngx_int_t ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);

@@ -10,7 +10,6 @@
 
 #include "ngx_http_tenant_guard_module.h"
 #include "ngx_http_tenant_guard_redis.h"
-#include "tg_json.h"
 
 
 /*

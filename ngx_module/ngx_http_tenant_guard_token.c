@@ -9,7 +9,6 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
-#include "tg_json.h"
 
 
 /* a verified token as the zone keeps it: this, then the strings */
@@ -44,7 +43,7 @@ static ngx_int_t ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 static void ngx_http_tenant_guard_token_cleanup(void *data);
 static ngx_uint_t ngx_http_tenant_guard_token_mfa(
-    ngx_http_tenant_guard_loc_conf_t *lcf, json_t *claims);
+    ngx_http_tenant_guard_loc_conf_t *lcf, tg_claims_t *claims);
 static ngx_int_t ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_zone_t *zone,
     ngx_http_tenant_guard_ctx_t *ctx);
@@ -269,7 +268,7 @@ ngx_http_tenant_guard_token_adopt(ngx_http_request_t *r,
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
-        json_decref(jwt->claims);
+        tg_claims_free(jwt->claims);
         return NGX_ERROR;
     }
 
@@ -433,11 +432,11 @@ ngx_http_tenant_guard_token_strings(ngx_http_tenant_guard_ctx_t *ctx,
 
 /* the claims for a claim variable or bind: parsed once, when asked */
 
-json_t *
+tg_claims_t *
 ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx)
 {
-    json_t              *claims;
+    tg_claims_t         *claims;
     ngx_pool_cleanup_t  *cln;
     char                 err[160];
 
@@ -450,8 +449,8 @@ ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
         return NULL;
     }
 
-    claims = tg_json_parse_object(ctx->payload.data, ctx->payload.len,
-                                  ctx->payload.len, err, sizeof(err));
+    claims = tg_claims_parse(ctx->payload.data, ctx->payload.len, err,
+                             sizeof(err));
 
     cln->handler = ngx_http_tenant_guard_token_cleanup;
     cln->data = claims;
@@ -629,13 +628,13 @@ ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
 static void
 ngx_http_tenant_guard_token_cleanup(void *data)
 {
-    json_decref(data);
+    tg_claims_free(data);
 }
 
 
 static ngx_uint_t
 ngx_http_tenant_guard_token_mfa(ngx_http_tenant_guard_loc_conf_t *lcf,
-    json_t *claims)
+    tg_claims_t *claims)
 {
     ngx_str_t   *word;
     ngx_uint_t   i;
@@ -708,7 +707,7 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
     size_t                         len;
     ngx_str_t                      value, own;
     ngx_uint_t                     i;
-    json_t                        *claims;
+    tg_claims_t                   *claims;
     const char                    *claim;
     ngx_http_tenant_guard_bind_t  *bind;
     char                           buf[32];

@@ -41,4 +41,14 @@ int tg_request_path_canonical(const unsigned char *uri, size_t len);
 int tg_request_token_id_ok(const unsigned char *jti, size_t len);
 
 
+/*
+ * A top-level string field of a JSON request body (a login's identifier),
+ * copied into buf.  Returns 1, or 0 when the data is not such an object,
+ * lacks the field, or the value is not a string of at most size bytes
+ * without control characters.  Defined in tg_json.c, with jansson.
+ */
+int tg_json_field_string(const unsigned char *data, size_t len,
+    const char *field, char *buf, size_t size, size_t *n);
+
+
 #endif /* _TG_REQUEST_H_INCLUDED_ */
