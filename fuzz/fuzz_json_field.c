@@ -5,7 +5,8 @@
  * fuzz_json_field: the input is JSON, as a login body for
  * tg_json_field_string() (a few fields, a few buffer sizes), as an object
  * for tg_json_parse_object(), as an opaque token's record for
- * tg_jwt_check_record(), and as claims for the claim helpers of tg_jwt.h.
+ * tg_jwt_check_record(), and as claims (tg_claims_parse()) for the claim
+ * helpers of tg_jwt.h.
  */
 
 
@@ -17,6 +18,7 @@
 #include "fx.h"
 #include "tg_json.h"
 #include "tg_jwt.h"
+#include "tg_request.h"
 
 
 static tg_keyset_t    keys;
@@ -74,20 +76,35 @@ fields(const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int        rc;
-    json_t    *json;
-    tg_jwt_t   jwt;
-    char       err[256];
+    int           rc, parsed;
+    json_t       *json;
+    tg_jwt_t      jwt;
+    tg_claims_t  *claims;
+    char          err[256];
 
     fields(data, size);
 
     json = tg_json_parse_object(data, size, 4096, err, sizeof(err));
+    parsed = (json != NULL);
 
     if (json != NULL) {
         FX_CHECK(json_is_object(json));
         FX_CHECK(size <= 4096);
-        fx_claims(json);
         json_decref(json);
+    }
+
+    /* the glue's parse of a cached payload: the same rules, its own bound */
+
+    claims = tg_claims_parse(data, size, err, sizeof(err));
+
+    FX_CHECK((claims != NULL) == (parsed || size > 4096));
+
+    if (claims != NULL) {
+        fx_claims(claims);
+        tg_claims_free(claims);
+
+    } else {
+        FX_CHECK(err[0] != '\0');
     }
 
     err[0] = '\0';
@@ -96,13 +113,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FX_CHECK(rc == 0 || rc == -1);
 
     if (rc == 0) {
-        FX_CHECK(json_is_object(jwt.claims));
+        FX_CHECK(jwt.claims != NULL);
         FX_CHECK(jwt.iat == -1 || jwt.iat <= FX_NOW + conf.leeway);
         FX_CHECK(jwt.exp > -1000000000000000LL
                  && jwt.exp < 1000000000000000LL);
         FX_CHECK(jwt.exp + conf.leeway > FX_NOW);
         fx_claims(jwt.claims);
-        json_decref(jwt.claims);
+        tg_claims_free(jwt.claims);
 
     } else {
         FX_CHECK(jwt.claims == NULL && err[0] != '\0');

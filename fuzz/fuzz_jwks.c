@@ -148,7 +148,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            sizeof(err));
         FX_CHECK(rc == 0 || rc == -1);
         FX_CHECK(rc == 0 || jwt.claims == NULL);
-        json_decref(jwt.claims);
+        tg_claims_free(jwt.claims);
     }
 
     tg_jwks_free(&ks);

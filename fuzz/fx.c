@@ -141,13 +141,45 @@ fx_no_controls(const char *s, size_t len)
 }
 
 
-void
-fx_claims(json_t *claims)
+/* tg_jwt_mfa() is the "or" of claim_has over both lists, nothing more */
+
+static void
+fx_mfa(const tg_claims_t *claims)
 {
-    int          rc;
-    size_t       i, len, n;
-    const char  *value;
-    char         small[32], big[1024], dump[256];
+    int                    any_amr, any_acr;
+    size_t                 i;
+    static const tg_str_t  words[] = {
+        { (const unsigned char *) "mfa", 3 },
+        { (const unsigned char *) "otp", 3 },
+        { (const unsigned char *) "urn:mfa", 7 },
+        { (const unsigned char *) "", 0 }
+    };
+
+    any_amr = 0;
+    any_acr = 0;
+
+    for (i = 0; i < 4; i++) {
+        any_amr |= tg_jwt_claim_has(claims, "amr", words[i].data,
+                                    words[i].len);
+        any_acr |= tg_jwt_claim_has(claims, "acr", words[i].data,
+                                    words[i].len);
+    }
+
+    FX_CHECK(tg_jwt_mfa(claims, words, 4, NULL, 0) == any_amr);
+    FX_CHECK(tg_jwt_mfa(claims, NULL, 0, words, 4) == any_acr);
+    FX_CHECK(tg_jwt_mfa(claims, words, 4, words, 4) == (any_amr | any_acr));
+    FX_CHECK(tg_jwt_mfa(claims, NULL, 0, NULL, 0) == 0);
+}
+
+
+void
+fx_claims(const tg_claims_t *claims)
+{
+    int           rc;
+    size_t        i, len, n;
+    const char   *value;
+    tg_claims_t  *again;
+    char          small[32], big[1024], dump[256], redump[256];
     static const char  *names[] = {
         "sub", "workspace_id", "organization_id", "integration_id", "jti",
         "scope", "amr", "acr", "aud", "iss", "exp", "x", ""
@@ -200,4 +232,19 @@ fx_claims(json_t *claims)
 
     n = tg_jwt_claims_dump(claims, dump, sizeof(dump));
     FX_CHECK(n <= sizeof(dump));
+
+    /* what the zone keeps parses back to the same claims (the glue's
+     * cached payload) */
+
+    if (n > 0) {
+        again = tg_claims_parse((const unsigned char *) dump, n, big,
+                                sizeof(big));
+        FX_CHECK(again != NULL);
+        FX_CHECK(tg_jwt_claims_dump(again, redump, sizeof(redump)) == n);
+        FX_CHECK(memcmp(dump, redump, n) == 0);
+        tg_claims_free(again);
+    }
+
+    fx_mfa(claims);
 }
+

@@ -51,7 +51,7 @@ void fx_conf(tg_jwt_conf_t *conf, const tg_keyset_t *ks, int strict);
  * Runs every claim helper of tg_jwt.h on claims, checking what their
  * comments promise (lengths within the buffer, no control characters).
  */
-void fx_claims(json_t *claims);
+void fx_claims(const tg_claims_t *claims);
 
 
 #define FX_CHECK(cond)                                                       \

@@ -4,9 +4,10 @@
  *
  * Writes the seed corpus of every fuzz target into DIR/<target>/ (DIR is
  * fuzz/corpus): tokens signed with the fixed keys of fixtures.h, key files,
- * policy files, base64url texts, addresses and JSON bodies.  fuzz/run
- * builds it; the seeds it wrote are kept in git, so it needs to run only
- * when the seeds should change:
+ * policy files, base64url texts, addresses, JSON bodies, and Authorization
+ * values, request targets and jtis.  fuzz/run builds it; the seeds it
+ * wrote are kept in git, so it needs to run only when the seeds should
+ * change:
  *
  *     fuzz/run seeds
  */
@@ -286,6 +287,33 @@ json_seeds(void)
 }
 
 
+static void
+request_seeds(void)
+{
+    size_t       i;
+    char         name[16];
+    const char  *inputs[] = {
+        "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln",
+        "bearer   abc==  ", "BEARER a b", "Bearer ", "Bearer\tabc",
+        "Basic YWxhZGRpbjpvcGVuc2VzYW1l", "Bearer a,b", "Bearer =x=",
+        "/ws/ws1/items/42", "/a//b", "/a/./b", "/a/../b", "/a/.",
+        "/a%2Fb", "/a%2e%2E/b", "/a%5cb", "/a%0a", "/a%1F", "/a%",
+        "/a%2", "/a\\b", "/a/..?x=//", "/a?b//c", "/.well-known/x",
+        "/a/%41%25?%2F", "550e8400-e29b-41d4-a716-446655440000",
+        "j-1", "a\"b",
+        "0123456789012345678901234567890123456789012345678901234567890123"
+    };
+
+    for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        snprintf(name, sizeof(name), "input-%02zu", i);
+        text("fuzz_request", name, inputs[i]);
+    }
+
+    seed("fuzz_request", "nul-in-token", "Bearer a\0b", 10);
+    seed("fuzz_request", "nul-in-path", "/a\0/../b", 8);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -306,6 +334,7 @@ main(int argc, char **argv)
     b64_seeds();
     cidr_seeds();
     json_seeds();
+    request_seeds();
 
     fx_private_keys_free(&k);
     tt_free_all();

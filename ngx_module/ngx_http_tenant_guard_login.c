@@ -9,7 +9,6 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
-#include "tg_json.h"
 
 
 #define NGX_HTTP_TENANT_GUARD_MAX_BODY   65536

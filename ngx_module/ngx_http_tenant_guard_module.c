@@ -40,6 +40,8 @@ static char *ngx_http_tenant_guard_bind(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_tenant_guard_kind(ngx_str_t *name,
     ngx_str_t *kinds, ngx_uint_t n);
+static ngx_int_t ngx_http_tenant_guard_engine_words(ngx_conf_t *cf,
+    ngx_array_t *a, tg_str_t **words, size_t *n);
 static uint32_t ngx_http_tenant_guard_fingerprint(
     ngx_http_tenant_guard_loc_conf_t *conf);
 
@@ -457,6 +459,16 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
         }
     }
 
+    if (ngx_http_tenant_guard_engine_words(cf, conf->mfa_amr, &conf->amr,
+                                           &conf->namr)
+           != NGX_OK
+        || ngx_http_tenant_guard_engine_words(cf, conf->mfa_acr, &conf->acr,
+                                              &conf->nacr)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     for (i = 0; i < NGX_HTTP_TENANT_GUARD_NIDS; i++) {
         if (conf->claims[i].data == NULL) {
             conf->claims[i] = prev->claims[i].data
@@ -519,6 +531,40 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
  * algorithms, issuer, audiences, leeway (nbf, iat) or claim names is
  * verified again.
  */
+
+/* a list of words as the engine takes them (a NULL list: none) */
+
+static ngx_int_t
+ngx_http_tenant_guard_engine_words(ngx_conf_t *cf, ngx_array_t *a,
+    tg_str_t **words, size_t *n)
+{
+    ngx_str_t   *word;
+    ngx_uint_t   i;
+
+    *words = NULL;
+    *n = 0;
+
+    if (a == NULL || a->nelts == 0) {
+        return NGX_OK;
+    }
+
+    *words = ngx_palloc(cf->pool, a->nelts * sizeof(tg_str_t));
+    if (*words == NULL) {
+        return NGX_ERROR;
+    }
+
+    word = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+        (*words)[i].data = word[i].data;
+        (*words)[i].len = word[i].len;
+    }
+
+    *n = a->nelts;
+
+    return NGX_OK;
+}
+
 
 static uint32_t
 ngx_http_tenant_guard_fingerprint(ngx_http_tenant_guard_loc_conf_t *conf)

@@ -17,6 +17,7 @@
 #include "tg_jwks.h"
 #include "tg_jwt.h"
 #include "tg_policy.h"
+#include "tg_request.h"
 #include "tg_result.h"
 #include "ngx_http_tenant_guard_redis.h"
 
@@ -129,6 +130,10 @@ typedef struct {
     ngx_array_t                  *binds;      /* of ..._bind_t */
     ngx_array_t                  *mfa_amr;    /* of ngx_str_t */
     ngx_array_t                  *mfa_acr;    /* of ngx_str_t */
+    tg_str_t                     *amr;        /* mfa_amr, for the engine */
+    size_t                        namr;
+    tg_str_t                     *acr;        /* mfa_acr, for the engine */
+    size_t                        nacr;
     ngx_str_t                     realm;
     ngx_http_tenant_guard_login_t *login;
     ngx_uint_t                    redis_failure;
@@ -202,7 +207,7 @@ typedef struct {
 
     ngx_http_tenant_guard_ask_t   ask;
 
-    json_t                       *claims;     /* parsed only when needed */
+    tg_claims_t                  *claims;     /* parsed only when needed */
     ngx_str_t                     payload;    /* the claims as JSON */
     ngx_str_t                     ids[NGX_HTTP_TENANT_GUARD_NIDS];
     ngx_str_t                     scopes;
@@ -329,7 +334,7 @@ ngx_int_t ngx_http_tenant_guard_token_scopes(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 ngx_int_t ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
-json_t *ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
+tg_claims_t *ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx);
 
 /* _headers.c */

@@ -10,7 +10,6 @@
 
 #include "ngx_http_tenant_guard_module.h"
 #include "ngx_http_tenant_guard_redis.h"
-#include "tg_json.h"
 
 
 /*
@@ -76,24 +75,6 @@ typedef struct {
     ngx_http_tenant_guard_counted_pt  handler;
     void                             *data;
 } ngx_http_tenant_guard_count_t;
-
-
-/*
- * The failures of a window, counted atomically in Redis, so that hosts
- * counting together ban at exactly the threshold; the rule that turns a
- * count into a ban stays in tg_ban.  One key, so Redis Cluster can hold it.
- */
-
-static const char  ngx_http_tenant_guard_count_script[] =
-    "local now = tonumber(ARGV[1]) "
-    "local longest = tonumber(ARGV[2]) "
-    "local w = tonumber(redis.call('HGET', KEYS[1], 'w') or '0') "
-    "local c = tonumber(redis.call('HGET', KEYS[1], 'c') or '0') "
-    "if w == 0 or now - w > longest then w = now c = 0 end "
-    "c = c + 1 "
-    "redis.call('HSET', KEYS[1], 'w', w, 'c', c) "
-    "redis.call('EXPIRE', KEYS[1], w + longest - now + 1) "
-    "return {c, w}";
 
 
 static ngx_cycle_t  *ngx_http_tenant_guard_cycle;
@@ -819,8 +800,10 @@ ngx_http_tenant_guard_store_ban_count(ngx_uint_t kind, u_char *key,
 
     argv[0] = "EVAL";
     alen[0] = 4;
-    argv[1] = ngx_http_tenant_guard_count_script;
-    alen[1] = sizeof(ngx_http_tenant_guard_count_script) - 1;
+    /* the window's arithmetic is tg_ban's, tested against the script */
+
+    argv[1] = tg_ban_count_script;
+    alen[1] = ngx_strlen(tg_ban_count_script);
     argv[2] = "1";
     alen[2] = 1;
     argv[3] = (char *) name;

@@ -9,7 +9,6 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
-#include "tg_json.h"
 
 
 /* a verified token as the zone keeps it: this, then the strings */
@@ -48,8 +47,6 @@ static ngx_int_t ngx_http_tenant_guard_token_adopt(ngx_http_request_t *r,
 static ngx_int_t ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 static void ngx_http_tenant_guard_token_cleanup(void *data);
-static ngx_uint_t ngx_http_tenant_guard_token_mfa(
-    ngx_http_tenant_guard_loc_conf_t *lcf, json_t *claims);
 static ngx_int_t ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_zone_t *zone,
     ngx_http_tenant_guard_ctx_t *ctx);
@@ -58,7 +55,6 @@ static void ngx_http_tenant_guard_token_cache(
     ngx_http_tenant_guard_ctx_t *ctx);
 static ngx_str_t *ngx_http_tenant_guard_token_strings(
     ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t i);
-static ngx_uint_t ngx_http_tenant_guard_path_canonical(ngx_http_request_t *r);
 
 
 /*
@@ -305,7 +301,7 @@ ngx_http_tenant_guard_token_adopt(ngx_http_request_t *r,
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
-        json_decref(jwt->claims);
+        tg_claims_free(jwt->claims);
         return NGX_ERROR;
     }
 
@@ -469,11 +465,11 @@ ngx_http_tenant_guard_token_strings(ngx_http_tenant_guard_ctx_t *ctx,
 
 /* the claims for a claim variable or bind: parsed once, when asked */
 
-json_t *
+tg_claims_t *
 ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx)
 {
-    json_t              *claims;
+    tg_claims_t         *claims;
     ngx_pool_cleanup_t  *cln;
     char                 err[160];
 
@@ -486,8 +482,8 @@ ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
         return NULL;
     }
 
-    claims = tg_json_parse_object(ctx->payload.data, ctx->payload.len,
-                                  ctx->payload.len, err, sizeof(err));
+    claims = tg_claims_parse(ctx->payload.data, ctx->payload.len, err,
+                             sizeof(err));
 
     cln->handler = ngx_http_tenant_guard_token_cleanup;
     cln->data = claims;
@@ -500,52 +496,33 @@ ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
 
 /*
  * NGX_OK: a token; NGX_DECLINED: no bearer credentials at all;
- * NGX_ERROR: a Bearer header whose token is not a token68 (RFC 6750).
+ * NGX_ERROR: a Bearer header whose token is not a token68 (tg_request).
  */
 
 static ngx_int_t
 ngx_http_tenant_guard_token_bearer(ngx_http_request_t *r, ngx_str_t *token)
 {
-    u_char  *p, *end;
+    int              rc;
+    size_t           len;
+    ngx_table_elt_t  *h;
+    const u_char     *p;
 
-    if (r->headers_in.authorization == NULL) {
+    h = r->headers_in.authorization;
+
+    if (h == NULL) {
         return NGX_DECLINED;
     }
 
-    p = r->headers_in.authorization->value.data;
-    end = p + r->headers_in.authorization->value.len;
+    rc = tg_request_bearer(h->value.data, h->value.len, &p, &len);
 
-    if (end - p < 7 || ngx_strncasecmp(p, (u_char *) "Bearer ", 7) != 0) {
+    if (rc == TG_BEARER_NONE) {
         return NGX_DECLINED;
     }
 
-    p += 7;
+    token->data = (u_char *) p;
+    token->len = len;
 
-    while (p < end && *p == ' ') {
-        p++;
-    }
-
-    while (end > p && end[-1] == ' ') {
-        end--;
-    }
-
-    if (p == end) {
-        return NGX_DECLINED;
-    }
-
-    token->data = p;
-    token->len = end - p;
-
-    for ( /* void */ ; p < end; p++) {
-        if (!(ngx_http_tenant_guard_isalnum(*p) || *p == '-' || *p == '.'
-              || *p == '_' || *p == '~' || *p == '+' || *p == '/'
-              || *p == '='))
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
+    return (rc == TG_BEARER_OK) ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -578,7 +555,7 @@ ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
 {
     int          rc;
     char        *buf;
-    size_t       len, i;
+    size_t       len;
     ngx_uint_t   k;
     const char  *value;
     char         jti[32];
@@ -637,25 +614,18 @@ ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
         ctx->jti.len = len;
     }
 
-    if (rc == 1 && len > 0 && len <= 64) {
-        for (i = 0; i < len; i++) {
-            if (value[i] <= 0x20 || value[i] >= 0x7f || value[i] == '"') {
-                break;
-            }
+    if (rc == 1 && tg_request_token_id_ok((u_char *) value, len)) {
+        ctx->token_id.data = ngx_pnalloc(r->pool, len);
+        if (ctx->token_id.data == NULL) {
+            return NGX_ERROR;
         }
 
-        if (i == len) {
-            ctx->token_id.data = ngx_pnalloc(r->pool, len);
-            if (ctx->token_id.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_memcpy(ctx->token_id.data, value, len);
-            ctx->token_id.len = len;
-        }
+        ngx_memcpy(ctx->token_id.data, value, len);
+        ctx->token_id.len = len;
     }
 
-    ctx->mfa = ngx_http_tenant_guard_token_mfa(lcf, ctx->claims);
+    ctx->mfa = tg_jwt_mfa(ctx->claims, lcf->amr, lcf->namr, lcf->acr,
+                          lcf->nacr);
     ctx->result = TG_RESULT_ALLOW;
 
     return NGX_OK;
@@ -665,38 +635,7 @@ ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
 static void
 ngx_http_tenant_guard_token_cleanup(void *data)
 {
-    json_decref(data);
-}
-
-
-static ngx_uint_t
-ngx_http_tenant_guard_token_mfa(ngx_http_tenant_guard_loc_conf_t *lcf,
-    json_t *claims)
-{
-    ngx_str_t   *word;
-    ngx_uint_t   i;
-
-    word = lcf->mfa_amr->elts;
-
-    for (i = 0; i < lcf->mfa_amr->nelts; i++) {
-        if (tg_jwt_claim_has(claims, "amr", word[i].data, word[i].len)) {
-            return 1;
-        }
-    }
-
-    if (lcf->mfa_acr == NULL) {
-        return 0;
-    }
-
-    word = lcf->mfa_acr->elts;
-
-    for (i = 0; i < lcf->mfa_acr->nelts; i++) {
-        if (tg_jwt_claim_has(claims, "acr", word[i].data, word[i].len)) {
-            return 1;
-        }
-    }
-
-    return 0;
+    tg_claims_free(data);
 }
 
 
@@ -747,7 +686,7 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
     size_t                         len;
     ngx_str_t                      value, own;
     ngx_uint_t                     i;
-    json_t                        *claims;
+    tg_claims_t                   *claims;
     const char                    *claim;
     ngx_http_tenant_guard_bind_t  *bind;
     char                           buf[32];
@@ -758,7 +697,15 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
 
     bind = lcf->binds->elts;
 
-    if (!ngx_http_tenant_guard_path_canonical(r)) {
+    /*
+     * A bound id is taken from the normalized URI, while a backend may see
+     * the raw one: where the two can differ the request is refused rather
+     * than guessed at.
+     */
+
+    if (!tg_request_path_canonical(r->unparsed_uri.data,
+                                   r->unparsed_uri.len))
+    {
         ngx_str_set(&ctx->detail, "request path is not canonical");
         ctx->result = ngx_http_tenant_guard_mismatch[bind[0].kind];
         return NGX_OK;
@@ -793,66 +740,4 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
     }
 
     return NGX_OK;
-}
-
-
-/*
- * A bound id is taken from the normalized URI, while a backend may see
- * the raw one: where the two can differ (encoded '/', '.', '\', empty or dot
- * segments) the request is refused rather than guessed at.
- */
-
-static ngx_uint_t
-ngx_http_tenant_guard_path_canonical(ngx_http_request_t *r)
-{
-    u_char  *p, *end, c1, c2;
-
-    p = r->unparsed_uri.data;
-    end = p + r->unparsed_uri.len;
-
-    if (r->args.len) {
-        end = r->args.data - 1;
-    }
-
-    for ( /* void */ ; p < end; p++) {
-
-        switch (*p) {
-
-        case '%':
-            if (end - p < 3) {
-                return 0;
-            }
-
-            c1 = p[1];
-            c2 = ngx_tolower(p[2]);
-
-            if ((c1 == '2' && (c2 == 'f' || c2 == 'e'))
-                || (c1 == '5' && c2 == 'c')
-                || c1 == '0' || c1 == '1')
-            {
-                return 0;
-            }
-
-            break;
-
-        case '\\':
-            return 0;
-
-        case '/':
-            if (p + 1 < end && p[1] == '/') {
-                return 0;
-            }
-
-            if (p + 1 < end && p[1] == '.'
-                && (p + 2 == end || p[2] == '/'
-                    || (p[2] == '.' && (p + 3 == end || p[3] == '/'))))
-            {
-                return 0;
-            }
-
-            break;
-        }
-    }
-
-    return 1;
 }

@@ -157,7 +157,7 @@ ngx_http_tenant_guard_claim_variable(ngx_http_request_t *r,
 
     int                           rc;
     char                         *claim, *buf;
-    json_t                       *claims;
+    tg_claims_t                  *claims;
     size_t                        len, prefix;
     const char                   *value;
     ngx_http_tenant_guard_ctx_t  *ctx;

@@ -22,6 +22,25 @@ static int tg_ban_fail(tg_ban_state_t *s, const tg_ban_settings_t *b,
 
 
 /*
+ * tg_ban_window_count() for counts shared by hosts through Redis, atomic
+ * there: the hash KEYS[1] holds the window "w" and the count "c"; ARGV is
+ * now and longest; it expires when the window closes.  t/104-ban-script.t
+ * runs it against the C function step by step, so change both together.
+ */
+
+const char  tg_ban_count_script[] =
+    "local now = tonumber(ARGV[1]) "
+    "local longest = tonumber(ARGV[2]) "
+    "local w = tonumber(redis.call('HGET', KEYS[1], 'w') or '0') "
+    "local c = tonumber(redis.call('HGET', KEYS[1], 'c') or '0') "
+    "if w == 0 or now - w > longest then w = now c = 0 end "
+    "c = c + 1 "
+    "redis.call('HSET', KEYS[1], 'w', w, 'c', c) "
+    "redis.call('EXPIRE', KEYS[1], w + longest - now + 1) "
+    "return {c, w}";
+
+
+/*
  * The levels that apply, higher first: reaching the second level outranks
  * the first.  blockingForClientEnabled false: no identifier levels.
  */
@@ -126,14 +145,7 @@ tg_ban_fail(tg_ban_state_t *s, const tg_ban_settings_t *b, int address,
         return TG_BAN_NONE;
     }
 
-    /* the window opens at the first failure and closes after the longest */
-
-    if (s->window == 0 || now - s->window > longest) {
-        s->window = now;
-        s->count = 0;
-    }
-
-    s->count++;
+    (void) tg_ban_window_count(&s->window, &s->count, now, longest);
 
     level = tg_ban_reached(b, address, s->count, s->window, now, &until);
 
@@ -143,6 +155,23 @@ tg_ban_fail(tg_ban_state_t *s, const tg_ban_settings_t *b, int address,
     }
 
     return level;
+}
+
+
+/* the window opens at the first failure and closes after the longest */
+
+int
+tg_ban_window_count(long long *window, long long *count, long long now,
+    long long longest)
+{
+    if (*window == 0 || now - *window > longest) {
+        *window = now;
+        *count = 0;
+    }
+
+    (*count)++;
+
+    return 0;
 }
 
 

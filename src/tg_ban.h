@@ -51,6 +51,24 @@ long long tg_ban_window(const tg_ban_settings_t *b, int address);
 int tg_ban_reached(const tg_ban_settings_t *b, int address, long long count,
     long long window, long long now, long long *until);
 
+/*
+ * The window both counters share: a failure at now opens a window when none
+ * is open (*window 0) or the open one is more than longest seconds old,
+ * then is counted in it.  Returns 0.
+ */
+int tg_ban_window_count(long long *window, long long *count, long long now,
+    long long longest);
+
+/*
+ * The same step as a Lua script, for counts kept in Redis:
+ *
+ *     EVAL tg_ban_count_script 1 KEY now longest  ->  {count, window}
+ *
+ * KEY is a hash ("w": the window, "c": the count) that expires when its
+ * window closes.  A C string: its length is strlen(), not sizeof.
+ */
+extern const char  tg_ban_count_script[];
+
 /* seconds left of a ban in force (rounded up), or 0 */
 long long tg_ban_retry_after(const tg_ban_state_t *s, long long now);
 

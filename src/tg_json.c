@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "tg_json.h"
+#include "tg_request.h"
 
 
 static int tg_json_depth_ok(json_t *json, int depth);

@@ -13,6 +13,12 @@
 #include <jansson.h>
 
 
+/*
+ * The engine's own header for jansson: the glue never includes it.
+ * tg_json_field_string(), which takes and returns plain bytes, is declared
+ * in tg_request.h for the glue.
+ */
+
 #define TG_JSON_MAX_DEPTH  16
 
 
@@ -23,15 +29,6 @@
  */
 json_t *tg_json_parse_object(const unsigned char *data, size_t len,
     size_t max_size, char *err, size_t err_len);
-
-
-/*
- * A top-level string field of a JSON object, copied into buf.  Returns 1,
- * or 0 when the data is not such an object, lacks the field, or the value
- * is not a string of at most size bytes without control characters.
- */
-int tg_json_field_string(const unsigned char *data, size_t len,
-    const char *field, char *buf, size_t size, size_t *n);
 
 
 #endif /* _TG_JSON_H_INCLUDED_ */

@@ -25,6 +25,14 @@
 #include "tg_jwt.h"
 
 
+/*
+ * tg_claims_t is a jansson object under the engine's own name, so that
+ * the glue holds claims without seeing jansson; only this file looks in.
+ */
+#define tg_claims_json(claims)  ((const json_t *) (claims))
+#define tg_claims_of(json)      ((tg_claims_t *) (json))
+
+
 typedef enum {
     TG_ALG_FAMILY_RS = 1,
     TG_ALG_FAMILY_PS,
@@ -85,7 +93,7 @@ static int tg_jwt_verify_pkey(const tg_key_t *key, const tg_alg_t *a,
     size_t sig_len);
 static int tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
     long long now, char *err, size_t err_len);
-static int tg_jwt_time_claim(json_t *claims, const char *name,
+static int tg_jwt_time_claim(const json_t *claims, const char *name,
     long long *value, char *err, size_t err_len);
 static int tg_jwt_audience_ok(const tg_jwt_conf_t *conf, json_t *aud);
 
@@ -213,7 +221,8 @@ tg_jwt_verify(const tg_jwt_conf_t *conf, const unsigned char *token,
 
     json_decref(header);
 
-    jwt->claims = tg_jwt_decode_json(p, p_len, "payload", err, err_len);
+    jwt->claims = tg_claims_of(tg_jwt_decode_json(p, p_len, "payload", err,
+                                                  err_len));
     if (jwt->claims == NULL) {
         return -1;
     }
@@ -221,7 +230,7 @@ tg_jwt_verify(const tg_jwt_conf_t *conf, const unsigned char *token,
     jwt->alg = alg;
 
     if (tg_jwt_check_claims(conf, jwt, now, err, err_len) != 0) {
-        json_decref(jwt->claims);
+        tg_claims_free(jwt->claims);
         jwt->claims = NULL;
         return -1;
     }
@@ -244,8 +253,9 @@ tg_jwt_check_record(const tg_jwt_conf_t *conf, const unsigned char *data,
 
     memset(jwt, 0, sizeof(tg_jwt_t));
 
-    jwt->claims = tg_json_parse_object(data, len, TG_JWT_MAX_SIZE, why,
-                                       sizeof(why));
+    jwt->claims = tg_claims_of(tg_json_parse_object(data, len,
+                                                    TG_JWT_MAX_SIZE, why,
+                                                    sizeof(why)));
     if (jwt->claims == NULL) {
         snprintf(err, err_len, "the record: %s", why);
         return -1;
@@ -256,7 +266,7 @@ tg_jwt_check_record(const tg_jwt_conf_t *conf, const unsigned char *data,
     c.naudiences = 0;
 
     if (tg_jwt_check_claims(&c, jwt, now, err, err_len) != 0) {
-        json_decref(jwt->claims);
+        tg_claims_free(jwt->claims);
         jwt->claims = NULL;
         return -1;
     }
@@ -594,11 +604,14 @@ static int
 tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
     long long now, char *err, size_t err_len)
 {
-    int          rc;
-    json_t      *iss, *aud;
-    long long    nbf;
+    int            rc;
+    json_t        *iss, *aud;
+    long long      nbf;
+    const json_t  *claims;
 
-    rc = tg_jwt_time_claim(jwt->claims, "exp", &jwt->exp, err, err_len);
+    claims = tg_claims_json(jwt->claims);
+
+    rc = tg_jwt_time_claim(claims, "exp", &jwt->exp, err, err_len);
     if (rc < 0) {
         return -1;
     }
@@ -613,7 +626,7 @@ tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
         return -1;
     }
 
-    rc = tg_jwt_time_claim(jwt->claims, "nbf", &nbf, err, err_len);
+    rc = tg_jwt_time_claim(claims, "nbf", &nbf, err, err_len);
     if (rc < 0) {
         return -1;
     }
@@ -623,7 +636,7 @@ tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
         return -1;
     }
 
-    rc = tg_jwt_time_claim(jwt->claims, "iat", &jwt->iat, err, err_len);
+    rc = tg_jwt_time_claim(claims, "iat", &jwt->iat, err, err_len);
     if (rc < 0) {
         return -1;
     }
@@ -637,7 +650,7 @@ tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
     }
 
     if (conf->issuer.len) {
-        iss = json_object_get(jwt->claims, "iss");
+        iss = json_object_get(claims, "iss");
 
         if (!json_is_string(iss)
             || json_string_length(iss) != conf->issuer.len
@@ -650,7 +663,7 @@ tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
     }
 
     if (conf->naudiences) {
-        aud = json_object_get(jwt->claims, "aud");
+        aud = json_object_get(claims, "aud");
 
         if (!tg_jwt_audience_ok(conf, aud)) {
             snprintf(err, err_len, "the token's audience is not accepted");
@@ -665,13 +678,13 @@ tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
 /* 1: present, 0: absent, -1: not a number of seconds */
 
 static int
-tg_jwt_time_claim(json_t *claims, const char *name, long long *value,
+tg_jwt_time_claim(const json_t *claims, const char *name, long long *value,
     char *err, size_t err_len)
 {
     double   d;
     json_t  *json;
 
-    json = json_object_get(claims, name);
+    json = json_object_get(tg_claims_json(claims), name);
     if (json == NULL) {
         return 0;
     }
@@ -730,14 +743,14 @@ tg_jwt_audience_ok(const tg_jwt_conf_t *conf, json_t *aud)
 
 
 int
-tg_jwt_claim_text(json_t *claims, const char *name, char *buf, size_t size,
-    const char **value, size_t *len)
+tg_jwt_claim_text(const tg_claims_t *claims, const char *name, char *buf,
+    size_t size, const char **value, size_t *len)
 {
     size_t       i;
     json_t      *json;
     const char  *s;
 
-    json = json_object_get(claims, name);
+    json = json_object_get(tg_claims_json(claims), name);
     if (json == NULL || json_is_null(json)) {
         return 0;
     }
@@ -770,13 +783,13 @@ tg_jwt_claim_text(json_t *claims, const char *name, char *buf, size_t size,
 
 
 int
-tg_jwt_claim_has(json_t *claims, const char *name, const unsigned char *word,
-    size_t len)
+tg_jwt_claim_has(const tg_claims_t *claims, const char *name,
+    const unsigned char *word, size_t len)
 {
     size_t   i, n;
     json_t  *json, *one;
 
-    json = json_object_get(claims, name);
+    json = json_object_get(tg_claims_json(claims), name);
 
     if (json_is_string(json)) {
         return tg_jwt_words_has((const unsigned char *) json_string_value(json),
@@ -799,9 +812,33 @@ tg_jwt_claim_has(json_t *claims, const char *name, const unsigned char *word,
 }
 
 
+/* either claim proves MFA: an "amr" method or an "acr" class listed */
+
 int
-tg_jwt_claim_value(json_t *claims, const char *name, char *buf, size_t size,
-    const char **value, size_t *len)
+tg_jwt_mfa(const tg_claims_t *claims, const tg_str_t *amr, size_t namr,
+    const tg_str_t *acr, size_t nacr)
+{
+    size_t  i;
+
+    for (i = 0; i < namr; i++) {
+        if (tg_jwt_claim_has(claims, "amr", amr[i].data, amr[i].len)) {
+            return 1;
+        }
+    }
+
+    for (i = 0; i < nacr; i++) {
+        if (tg_jwt_claim_has(claims, "acr", acr[i].data, acr[i].len)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+tg_jwt_claim_value(const tg_claims_t *claims, const char *name, char *buf,
+    size_t size, const char **value, size_t *len)
 {
     int      rc;
     size_t   n;
@@ -812,7 +849,7 @@ tg_jwt_claim_value(json_t *claims, const char *name, char *buf, size_t size,
         return rc;
     }
 
-    json = json_object_get(claims, name);
+    json = json_object_get(tg_claims_json(claims), name);
     if (json_is_string(json)) {
         return -1;
     }
@@ -832,14 +869,15 @@ tg_jwt_claim_value(json_t *claims, const char *name, char *buf, size_t size,
 
 
 int
-tg_jwt_claim_scopes(json_t *claims, char *buf, size_t size, size_t *len)
+tg_jwt_claim_scopes(const tg_claims_t *claims, char *buf, size_t size,
+    size_t *len)
 {
     int          rc;
     size_t       i, n, l;
     json_t      *json, *one;
     const char  *s;
 
-    json = json_object_get(claims, "scope");
+    json = json_object_get(tg_claims_json(claims), "scope");
     if (json == NULL || json_is_null(json)) {
         return 0;
     }
@@ -950,11 +988,26 @@ tg_jwt_words_has(const unsigned char *words, size_t words_len,
 
 
 size_t
-tg_jwt_claims_dump(json_t *claims, char *buf, size_t size)
+tg_jwt_claims_dump(const tg_claims_t *claims, char *buf, size_t size)
 {
     size_t  n;
 
-    n = json_dumpb(claims, buf, size, JSON_COMPACT);
+    n = json_dumpb(tg_claims_json(claims), buf, size, JSON_COMPACT);
 
     return n <= size ? n : 0;
+}
+
+
+tg_claims_t *
+tg_claims_parse(const unsigned char *data, size_t len, char *err,
+    size_t err_len)
+{
+    return tg_claims_of(tg_json_parse_object(data, len, len, err, err_len));
+}
+
+
+void
+tg_claims_free(tg_claims_t *claims)
+{
+    json_decref((json_t *) claims);
 }

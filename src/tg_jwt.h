@@ -10,8 +10,6 @@
 
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "tg_jwks.h"
 
 
@@ -50,6 +48,10 @@ typedef struct {
 } tg_str_t;
 
 
+/* a token's claims, a JSON object: read only through the functions below */
+typedef struct tg_claims_s  tg_claims_t;
+
+
 typedef struct {
     unsigned              algs;        /* allowlist: TG_ALG_BIT()s */
     const tg_keyset_t    *keys;
@@ -62,7 +64,7 @@ typedef struct {
 
 
 typedef struct {
-    json_t               *claims;      /* owned: json_decref() */
+    tg_claims_t          *claims;      /* owned: tg_claims_free() */
     tg_alg_e              alg;
     long long             exp;
     long long             iat;         /* -1: absent */
@@ -95,23 +97,23 @@ int tg_jwt_is_compact(const unsigned char *token, size_t len);
  * Returns 1 and sets *value and *len, 0 when absent, -1 when the claim has
  * another type or holds a control character.
  */
-int tg_jwt_claim_text(json_t *claims, const char *name, char *buf,
-    size_t size, const char **value, size_t *len);
+int tg_jwt_claim_text(const tg_claims_t *claims, const char *name,
+    char *buf, size_t size, const char **value, size_t *len);
 
 /*
  * A claim as text for a variable: a string as it is, any other JSON value
  * in compact JSON.  Returns 1, or 0 when absent, or -1 when it does not fit
  * in size bytes or holds a control character.
  */
-int tg_jwt_claim_value(json_t *claims, const char *name, char *buf,
-    size_t size, const char **value, size_t *len);
+int tg_jwt_claim_value(const tg_claims_t *claims, const char *name,
+    char *buf, size_t size, const char **value, size_t *len);
 
 /*
  * The "scope" claim (RFC 8693: space-separated words, or an array of
  * strings) as space-separated words in buf.  Returns 1, 0 when absent, -1
  * when malformed or larger than size.
  */
-int tg_jwt_claim_scopes(json_t *claims, char *buf, size_t size,
+int tg_jwt_claim_scopes(const tg_claims_t *claims, char *buf, size_t size,
     size_t *len);
 
 /* whether the space-separated words hold word */
@@ -119,7 +121,8 @@ int tg_jwt_words_has(const unsigned char *words, size_t words_len,
     const unsigned char *word, size_t len);
 
 /* the claims as compact JSON into buf: the length, or 0 if over size */
-size_t tg_jwt_claims_dump(json_t *claims, char *buf, size_t size);
+size_t tg_jwt_claims_dump(const tg_claims_t *claims, char *buf,
+    size_t size);
 
 /* the SHA-256 of data: a token's cache key and, in hex, its id */
 void tg_jwt_sha256(const unsigned char *data, size_t len,
@@ -129,8 +132,26 @@ void tg_jwt_sha256(const unsigned char *data, size_t len,
  * Whether claim name (a string of space-separated words, or an array of
  * strings) holds word.
  */
-int tg_jwt_claim_has(json_t *claims, const char *name,
+int tg_jwt_claim_has(const tg_claims_t *claims, const char *name,
     const unsigned char *word, size_t len);
 
+
+/*
+ * 1 when claim "amr" holds one of amr[0..namr) or claim "acr" holds one of
+ * acr[0..nacr), each matched as tg_jwt_claim_has() matches; 0 otherwise.
+ */
+int tg_jwt_mfa(const tg_claims_t *claims, const tg_str_t *amr, size_t namr,
+    const tg_str_t *acr, size_t nacr);
+
+/*
+ * Claims from their JSON text, such as tg_jwt_claims_dump() wrote: one
+ * object, refused as tg_jwt_verify() refuses a payload (duplicate keys,
+ * NUL, nesting); len is the caller's to bound.  NULL with the reason in err.
+ */
+tg_claims_t *tg_claims_parse(const unsigned char *data, size_t len,
+    char *err, size_t err_len);
+
+/* NULL is allowed */
+void tg_claims_free(tg_claims_t *claims);
 
 #endif /* _TG_JWT_H_INCLUDED_ */

@@ -411,6 +411,67 @@ test_retry_expires(void)
 }
 
 
+/* the window step alone: what t/104-ban-script.t holds the script to */
+
+static void
+test_window_count(void)
+{
+    int                 same, i;
+    long long           w, c;
+    tg_ban_state_t      s;
+    tg_ban_settings_t   b;
+
+    w = 0;
+    c = 0;
+
+    is_int(tg_ban_window_count(&w, &c, T0, 60), 0, "window_count returns 0");
+    ok(w == T0 && c == 1, "window_count: the first failure opens a window");
+
+    tg_ban_window_count(&w, &c, T0 + 60, 60);
+    ok(w == T0 && c == 2, "window_count: now - window == longest counts in "
+       "the window");
+
+    tg_ban_window_count(&w, &c, T0 + 61, 60);
+    ok(w == T0 + 61 && c == 1, "window_count: one second more opens a new "
+       "window");
+
+    tg_ban_window_count(&w, &c, T0 - 1000, 60);
+    ok(w == T0 + 61 && c == 2, "window_count: now going backwards counts in "
+       "the open window");
+
+    tg_ban_window_count(&w, &c, T0 + 62, 0);
+    ok(w == T0 + 62 && c == 1, "window_count: longest 0 closes a window "
+       "after a second");
+
+    tg_ban_window_count(&w, &c, T0 + 62, 0);
+    ok(w == T0 + 62 && c == 2, "window_count: longest 0, the same second");
+
+    w = 0;
+    c = 7;
+    tg_ban_window_count(&w, &c, 0, 60);
+    ok(w == 0 && c == 1, "window_count: no window: the count starts again");
+    tg_ban_window_count(&w, &c, 0, 60);
+    ok(w == 0 && c == 1, "window_count: a window at 0 is no window");
+
+    /* tg_ban_fail_identifier() keeps its window by this step */
+
+    b = settings();
+    memset(&s, 0, sizeof(s));
+    w = 0;
+    c = 0;
+    same = 1;
+
+    for (i = 0; i < 200; i++) {
+        (void) tg_ban_fail_identifier(&s, &b, T0 + i * 7);
+        tg_ban_window_count(&w, &c, T0 + i * 7, tg_ban_window(&b, 0));
+        same = same && s.window == w && s.count == c;
+    }
+
+    ok(same, "window_count: 200 failures keep the window and count the "
+       "identifier state keeps");
+}
+
+
 int
 main(void)
 {
@@ -421,6 +482,7 @@ main(void)
     test_off_levels();
     test_reached();
     test_retry_expires();
+    test_window_count();
 
     return tap_done();
 }

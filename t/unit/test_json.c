@@ -11,6 +11,7 @@
 #include "tap.h"
 #include "tt.h"
 #include "tg_json.h"
+#include "tg_request.h"
 #include "tg_result.h"
 
 

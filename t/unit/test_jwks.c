@@ -470,7 +470,7 @@ test_fixed_bugs(void)
 
     rc = tg_jwt_verify(&conf, (const unsigned char *) token, strlen(token),
                        1700000000LL, &jwt, err, sizeof(err));
-    json_decref(jwt.claims);
+    tg_claims_free(jwt.claims);
 
     ok(rc == -1, "an RS256 token forged without the private key is refused");
 

@@ -85,7 +85,7 @@ verify(const char *token)
     int  rc;
 
     rc = verify_at(&conf, token, T0);
-    json_decref(jwt.claims);
+    tg_claims_free(jwt.claims);
     jwt.claims = NULL;
 
     return rc;
@@ -182,9 +182,9 @@ test_valid(void)
         }
 
         ok(jwt.alg == cases[i].want && jwt.exp == T0 + 600
-           && jwt.iat == T0 - 10 && json_is_object(jwt.claims),
+           && jwt.iat == T0 - 10 && jwt.claims != NULL,
            "%s: alg, exp, iat and the claims are returned", cases[i].alg);
-        json_decref(jwt.claims);
+        tg_claims_free(jwt.claims);
 
         /* without a kid: every key that fits is tried */
 
@@ -246,7 +246,7 @@ test_alg(void)
     token = tt_jwt("EdDSA", ed, NULL, 0, "ed", good());
     is_int(verify_at(&c, token, T0), 0, "EdDSA is in the default "
            "allowlist");
-    json_decref(jwt.claims);
+    tg_claims_free(jwt.claims);
 
     c.algs = 0;
     token = tt_jwt("ES256", ec256, NULL, 0, "ec256", good());
@@ -527,7 +527,7 @@ test_shape(void)
     c.max_size = strlen(token);
     is_int(verify_at(&c, token, T0), 0, "a token of exactly max_size "
            "verifies");
-    json_decref(jwt.claims);
+    tg_claims_free(jwt.claims);
     c.max_size = strlen(token) - 1;
     is_int(verify_at(&c, token, T0), -1, "a token of max_size + 1 is "
            "refused");
@@ -595,7 +595,7 @@ test_times(void)
                      P("{" ISS ",\"exp\":%lld.75}", T0 + 100)), T0), 0,
            "a real exp passes");
     is_int(jwt.exp, T0 + 100, "a real exp is truncated to seconds");
-    json_decref(jwt.claims);
+    tg_claims_free(jwt.claims);
     is_int(claims_ok(P("{" ISS ",\"exp\":%lld.5}", T0 - 30)), -1,
            "a real exp of now - leeway + 0.5 is expired (truncated)");
     is_int(claims_ok(P("{" ISS ",\"exp\":-5}")), -1, "a negative exp is "
@@ -609,7 +609,7 @@ test_times(void)
     is_int(verify_at(&c, tt_jwt("ES256", ec256, NULL, 0, "ec256",
                      P("{" ISS ",\"exp\":%lld}", T0 + 1)), T0), 0,
            "leeway 0: exp = now + 1 passes");
-    json_decref(jwt.claims);
+    tg_claims_free(jwt.claims);
 
     /* NumericDates are bounded to (-1e15, 1e15): exp + leeway cannot
      * overflow (src 174a720; found by fuzz_json_field and fuzz_jwt) */
@@ -660,12 +660,12 @@ test_times(void)
                      P("{" ISS ",\"exp\":%lld}", T0 + 600)), T0), 0,
            "a token without iat passes");
     is_int(jwt.iat, -1, "and its iat is -1");
-    json_decref(jwt.claims);
+    tg_claims_free(jwt.claims);
     is_int(verify_at(&conf, tt_jwt("ES256", ec256, NULL, 0, "ec256",
                      P("{" ISS ",\"exp\":%lld,\"iat\":0}", T0 + 600)), T0),
            0, "iat 0 passes");
     is_int(jwt.iat, 0, "and its iat is 0");
-    json_decref(jwt.claims);
+    tg_claims_free(jwt.claims);
 }
 
 
@@ -699,7 +699,7 @@ test_iss_aud(void)
     is_int(verify_at(&c, tt_jwt("ES256", ec256, NULL, 0, "ec256",
                      P("{\"iss\":5,\"aud\":\"api\",%s}", EXP)), T0), 0,
            "no issuer configured: any iss passes");
-    json_decref(jwt.claims);
+    tg_claims_free(jwt.claims);
 
     /* aud */
 
@@ -738,22 +738,23 @@ test_iss_aud(void)
     is_int(verify_at(&c, tt_jwt("ES256", ec256, NULL, 0, "ec256",
                      P("{\"iss\":\"https://idp.example\",%s}", EXP)), T0),
            0, "no audience configured: no aud passes");
-    json_decref(jwt.claims);
+    tg_claims_free(jwt.claims);
 }
 
 
-static json_t *
+static tg_claims_t *
 parse(const char *text)
 {
-    json_t        *json;
-    json_error_t   e;
+    char          e[160];
+    tg_claims_t  *claims;
 
-    json = json_loads(text, 0, &e);
-    if (json == NULL) {
-        diag("test JSON does not parse: %s", e.text);
+    claims = tg_claims_parse((const unsigned char *) text, strlen(text), e,
+                             sizeof(e));
+    if (claims == NULL) {
+        diag("test JSON does not parse: %s", e);
     }
 
-    return json;
+    return claims;
 }
 
 
@@ -761,9 +762,9 @@ static void
 test_claim_text(void)
 {
     int           rc;
-    json_t       *c;
     size_t        len;
     const char   *value;
+    tg_claims_t  *c;
     char          buf[32];
 
     c = parse("{\"s\":\"ws1\",\"i\":42,\"neg\":-7,\"min\":-9223372036854775808,"
@@ -811,7 +812,7 @@ test_claim_text(void)
     rc = tg_jwt_claim_text(c, "e", buf, sizeof(buf), &value, &len);
     ok(rc == 1 && len == 0, "the empty string is 1 with length 0");
 
-    json_decref(c);
+    tg_claims_free(c);
 }
 
 
@@ -819,9 +820,9 @@ static void
 test_claim_value(void)
 {
     int           rc;
-    json_t       *c;
     size_t        len;
     const char   *value;
+    tg_claims_t  *c;
     char          buf[64];
 
     c = parse("{\"s\":\"plain text\",\"i\":7,\"o\":{\"k\":\"v\",\"n\":[1,2]},"
@@ -859,22 +860,22 @@ test_claim_value(void)
     ok(tg_jwt_claim_value(c, "missing", buf, sizeof(buf), &value, &len) == 0,
        "an absent claim is 0");
 
-    json_decref(c);
+    tg_claims_free(c);
 }
 
 
 static void
 test_scopes(void)
 {
-    json_t  *c;
-    size_t   len;
-    char     buf[16];
+    size_t        len;
+    tg_claims_t  *c;
+    char          buf[16];
 
 #define SCOPES(text)                                                         \
     (c = parse(text),                                                        \
      len = (size_t) -1,                                                      \
      rc = tg_jwt_claim_scopes(c, buf, sizeof(buf), &len),                    \
-     json_decref(c),                                                         \
+     tg_claims_free(c),                                                         \
      rc)
 
     int  rc;
@@ -919,7 +920,7 @@ test_scopes(void)
 static void
 test_words(void)
 {
-    json_t  *c;
+    tg_claims_t  *c;
 
 #define HAS(words, word)                                                     \
     tg_jwt_words_has((const unsigned char *) words, strlen(words),          \
@@ -948,14 +949,154 @@ test_words(void)
        "claim_has: non-strings are skipped");
     ok(!tg_jwt_claim_has(c, "none", (const unsigned char *) "x", 1),
        "claim_has: an absent claim holds nothing");
-    json_decref(c);
+    tg_claims_free(c);
+}
+
+
+#define W(s)  { (const unsigned char *) (s), sizeof(s) - 1 }
+
+
+static void
+test_mfa(void)
+{
+    tg_claims_t     *c;
+    static tg_str_t  amr[] = { W("otp"), W("mfa") };
+    static tg_str_t  acr[] = { W("urn:mfa"), W("phrh") };
+    static tg_str_t  mfax[] = { { (const unsigned char *) "mfax", 3 } };
+
+    c = parse("{\"amr\":[\"pwd\",\"mfa\"]}");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 2), 1, "mfa: an amr element listed "
+           "second");
+    is_int(tg_jwt_mfa(c, amr, 1, acr, 2), 0, "mfa: only the first amr "
+           "word is looked for (namr 1)");
+    is_int(tg_jwt_mfa(c, NULL, 0, acr, 2), 0, "mfa: no amr words");
+    is_int(tg_jwt_mfa(c, mfax, 1, NULL, 0), 1, "mfa: a word is its len "
+           "bytes");
+    is_int(tg_jwt_mfa(c, NULL, 0, NULL, 0), 0, "mfa: nothing listed");
+    tg_claims_free(c);
+
+    c = parse("{\"amr\":\"pwd mfa\"}");
+    is_int(tg_jwt_mfa(c, amr, 2, NULL, 0), 1, "mfa: amr as space-separated "
+           "words");
+    tg_claims_free(c);
+
+    c = parse("{\"amr\":[\"pwd\",\"mf\",\"otpx\"]}");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 2), 0, "mfa: no prefix, no longer "
+           "word matches");
+    tg_claims_free(c);
+
+    c = parse("{\"amr\":[\"pwd\"],\"acr\":\"urn:mfa\"}");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 2), 1, "mfa: an acr listed");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 1), 1, "mfa: an acr listed first");
+    is_int(tg_jwt_mfa(c, amr, 2, acr + 1, 1), 0, "mfa: an acr not listed");
+    is_int(tg_jwt_mfa(c, amr, 2, NULL, 0), 0, "mfa: no acr values: acr is "
+           "not looked at");
+    tg_claims_free(c);
+
+    c = parse("{\"acr\":\"mfa\",\"amr\":\"urn:mfa\"}");
+    is_int(tg_jwt_mfa(c, amr, 2, NULL, 0), 0, "mfa: the amr words are not "
+           "looked for in acr");
+    is_int(tg_jwt_mfa(c, NULL, 0, acr, 2), 0, "mfa: the acr values are not "
+           "looked for in amr");
+    tg_claims_free(c);
+
+    c = parse("{\"acr\":[\"x\",\"phrh\"]}");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 2), 1, "mfa: acr as an array");
+    tg_claims_free(c);
+
+    c = parse("{\"amr\":5,\"acr\":{\"urn:mfa\":1}}");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 2), 0, "mfa: claims of other types "
+           "hold nothing");
+    tg_claims_free(c);
+
+    c = parse("{}");
+    is_int(tg_jwt_mfa(c, amr, 2, acr, 2), 0, "mfa: no amr, no acr");
+    tg_claims_free(c);
+
+    is_int(tg_jwt_mfa(NULL, amr, 2, acr, 2), 0, "mfa: no claims at all");
+}
+
+
+/* what the glue does with a cached payload: text back to claims */
+
+static tg_claims_t *
+claims_of(const char *text, size_t len)
+{
+    err[0] = '\0';
+
+    return tg_claims_parse((const unsigned char *) tt_strndup(text, len),
+                           len, err, sizeof(err));
+}
+
+
+static int
+claims_refused(const char *text, size_t len)
+{
+    tg_claims_t  *c;
+
+    c = claims_of(text, len);
+    tg_claims_free(c);
+
+    return c == NULL;
+}
+
+
+static void
+test_claims_parse(void)
+{
+    size_t        n, m, len;
+    const char   *value;
+    tg_claims_t  *c, *again;
+    char          buf[128], dump[128];
+
+    c = claims_of("{\"sub\":\"u\",\"amr\":[\"mfa\"],\"n\":7}", 31);
+    ok(c != NULL, "claims_parse: an object");
+    is_int(tg_jwt_claim_text(c, "sub", buf, sizeof(buf), &value, &len), 1,
+           "claims_parse: a claim is read");
+    ok(len == 1 && value[0] == 'u', "claims_parse: its value");
+
+    n = tg_jwt_claims_dump(c, dump, sizeof(dump));
+    again = claims_of(dump, n);
+    m = tg_jwt_claims_dump(again, buf, sizeof(buf));
+    ok(again != NULL && n == m && memcmp(dump, buf, n) == 0,
+       "claims_parse: what claims_dump wrote parses to the same claims");
+    tg_claims_free(again);
+    tg_claims_free(c);
+
+    ok(!claims_refused("{\"a\":1} ", 8), "claims_parse: only len bytes "
+       "are read");
+    ok(claims_refused("[1]", 3), "claims_parse: an array is refused");
+    ok(err[0] != '\0', "claims_parse: with a reason");
+    ok(claims_refused("\"s\"", 3), "claims_parse: a string is refused");
+    ok(claims_refused("", 0), "claims_parse: nothing is refused");
+    ok(claims_refused("{\"a\":1,\"a\":2}", 13), "claims_parse: a "
+       "duplicate key is refused");
+    like(err, "duplicate", "claims_parse: and said to be one");
+    ok(claims_refused("{\"a\":1}{}", 9), "claims_parse: trailing data "
+       "is refused");
+    ok(claims_refused("{\"a\":\"x\\u0000y\"}", 16), "claims_parse: "
+       "an escaped NUL is refused");
+    ok(claims_refused("{\"x\":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}", 39),
+       "claims_parse: nesting deeper than 16 is refused");
+
+    /*
+     * Known bug (tg_json_parse_object(), not new here): tg_json.h says NUL
+     * characters are refused, but jansson skips a raw NUL between tokens,
+     * so "{\"a\":1<NUL>}" parses as {"a":1}.
+     */
+
+    todo_ok(claims_refused("{\"a\":1\0}", 8), "jansson skips a raw NUL "
+            "between tokens", "claims_parse: a raw NUL is refused");
+
+    tg_claims_free(NULL);
+    ok(1, "claims_free(NULL) does nothing");
 }
 
 
 static void
 test_misc(void)
 {
-    json_t         *c;
+    tg_claims_t    *c;
     char            buf[64];
     unsigned char   d[32];
     static const unsigned char  abc_sha256[32] = {
@@ -977,7 +1118,7 @@ test_misc(void)
     is_int(tg_jwt_claims_dump(c, buf, 15), 15, "claims_dump into exactly "
            "its size");
     is_int(tg_jwt_claims_dump(c, buf, 14), 0, "claims_dump into less is 0");
-    json_decref(c);
+    tg_claims_free(c);
 }
 
 
@@ -991,7 +1132,7 @@ test_record(void)
      rc = tg_jwt_check_record(&conf, (const unsigned char *)                 \
                               tt_strndup(text, strlen(text)), strlen(text), \
                               T0, &jwt, err, sizeof(err)),                   \
-     json_decref(jwt.claims), jwt.claims = NULL, rc)
+     tg_claims_free(jwt.claims), jwt.claims = NULL, rc)
 
     is_int(RECORD(P("{\"exp\":%lld,\"workspace_id\":\"w\"}", T0 + 60)), 0,
            "a record with exp passes, without iss or aud");
@@ -1031,11 +1172,11 @@ test_record(void)
 static void
 test_fixed_bugs(void)
 {
-    int          rc;
-    json_t      *c;
-    size_t       len;
-    const char  *value;
-    char         buf[64];
+    int           rc;
+    size_t        len;
+    const char   *value;
+    tg_claims_t  *c;
+    char          buf[64];
 
     c = parse("{\"o\":{\"k\":\"a\\u007fb\"},\"a\":[\"\\u007f\"]}");
 
@@ -1045,7 +1186,7 @@ test_fixed_bugs(void)
     rc = tg_jwt_claim_value(c, "a", buf, sizeof(buf), &value, &len);
     ok(rc == -1 || memchr(value, 0x7f, len) == NULL,
                         "claim_value of an array holding DEL gives no raw DEL");
-    json_decref(c);
+    tg_claims_free(c);
 }
 
 
@@ -1064,6 +1205,8 @@ main(void)
     test_claim_value();
     test_scopes();
     test_words();
+    test_mfa();
+    test_claims_parse();
     test_misc();
     test_record();
     test_fixed_bugs();
