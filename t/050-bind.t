@@ -459,3 +459,48 @@ location ~ ^/ws/([^/]+)/ {
      error_code => 401, json_error => 'invalid_token', no_upstream => 1},
 ]
 --- no_upstream
+
+
+
+=== TEST 23: a dot segment just before an empty query is not canonical
+The raw path is read up to its first '?': "/ws/ws1/.?" is normalized to
+"/ws/ws1/" by nginx, but a backend may read it otherwise.
+--- config
+location ~ ^/ws/([^/]+)/ {
+    tenant_guard on;
+    tenant_guard_bind workspace $1;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- request
+GET /ws/ws1/.?
+--- more_headers eval
+TG::bearer({workspace_id => 'ws1'})
+--- error_code: 403
+--- json_error: workspace_mismatch
+--- json_error_description: request path is not canonical
+--- no_upstream
+
+
+
+=== TEST 24: args set by the configuration do not change what is checked
+"set $args" points the args elsewhere: the raw path is still read up to its
+own '?', so an encoded '/' is refused, and a clean path still passes.
+--- config
+location ~ ^/ws/([^/]+)/ {
+    set $args "page=1";
+    tenant_guard on;
+    tenant_guard_bind workspace $1;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+[
+    {request => 'GET /ws/ws1%2F..%2Fws2/x?q=1',
+     more_headers => TG::bearer({workspace_id => 'ws1'}),
+     error_code => 403, json_error => 'workspace_mismatch',
+     json_error_description => 'request path is not canonical',
+     no_upstream => 1},
+    {request => 'GET /ws/ws1/x?q=1',
+     more_headers => TG::bearer({workspace_id => 'ws1'}),
+     error_code => 200, upstream_uri => '/ws/ws1/x?page=1'},
+]
+--- upstream_count: 1
