@@ -151,6 +151,12 @@ ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
         ctx->step++;
     }
 
+    /* run again after a refusal (nothing in nginx does): still refused */
+
+    if (ctx->result != TG_RESULT_ALLOW) {
+        return tg_result_get(ctx->result)->status;
+    }
+
     if (!lcf->enable) {
         return NGX_DECLINED;
     }

@@ -163,9 +163,10 @@ typedef enum {
 
 
 /* where the token step found the token: what the revocation step does */
-#define NGX_HTTP_TENANT_GUARD_FROM_ZONE      0
-#define NGX_HTTP_TENANT_GUARD_FROM_JWT       1
-#define NGX_HTTP_TENANT_GUARD_FROM_RECORD    2
+#define NGX_HTTP_TENANT_GUARD_FROM_NONE      0
+#define NGX_HTTP_TENANT_GUARD_FROM_ZONE      1
+#define NGX_HTTP_TENANT_GUARD_FROM_JWT       2
+#define NGX_HTTP_TENANT_GUARD_FROM_RECORD    3
 
 /* the questions a request may put to Redis (_store.c) */
 #define NGX_HTTP_TENANT_GUARD_ASK_POLICY     1

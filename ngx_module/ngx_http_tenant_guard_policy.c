@@ -363,9 +363,9 @@ ngx_http_tenant_guard_policy_idle(ngx_http_request_t *r,
         /* a full zone: the rule alone, from the token's iat */
 
         ngx_memzero(&idle, sizeof(tg_idle_t));
-        t.rc = (tg_policy_idle_touch(&idle, policy, t.since, t.now) < 0)
-               ? NGX_DECLINED : NGX_OK;
-        t.write = 0;
+        rc = tg_policy_idle_touch(&idle, policy, t.since, t.now);
+        t.rc = (rc < 0) ? NGX_DECLINED : NGX_OK;
+        t.write = (rc == 1);
     }
 
     if (t.rc == NGX_OK) {

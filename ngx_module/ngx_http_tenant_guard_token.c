@@ -169,6 +169,12 @@ ngx_http_tenant_guard_token_revoked(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    if (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_NONE) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "tenant_guard: a token passed with no source");
+        return NGX_ERROR;
+    }
+
     if (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_JWT) {
         rc = ngx_http_tenant_guard_store_revoked(r, ctx, &revoked);
 
@@ -178,9 +184,15 @@ ngx_http_tenant_guard_token_revoked(ngx_http_request_t *r,
                 return NGX_OK;
             }
 
-            revoked = 0;
+            /*
+             * allowed, but not kept: Redis did not say "not revoked", and
+             * a zone entry would skip the question until exp
+             */
 
-        } else if (rc != NGX_OK) {
+            return NGX_OK;
+        }
+
+        if (rc != NGX_OK) {
             return rc;
         }
 

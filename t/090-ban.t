@@ -830,3 +830,33 @@ my $ct = 'Content-Type: application/json';
 1 tenant_guard: banned: the login identifier is banned
 1 tenant_guard: client address banned, level 3, for 60 s
 1 tenant_guard: banned: the client address is banned
+
+
+
+=== TEST 25: a login location that also checks a token counts the login's identifier, not the token's subject
+--- policy eval
++{default => TG::Ban::policy_ban(first => [2, 60, 60])}
+--- config
+tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
+location = /auth/login {
+    tenant_guard on;
+    tenant_guard_login identifier=$http_x_login workspace=ws1;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/401;
+}
+location /api/ {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+my $tok = TG::bearer({sub => 'carol', workspace_id => 'ws1'});
+[
+    TG::Ban::passes("POST /auth/login\npassword=wrong", "X-Login: alice\n$tok"),
+    TG::Ban::passes("POST /auth/login\npassword=wrong", "X-Login: alice\n$tok"),
+    TG::Ban::banned('id', [58, 60], "POST /auth/login\npassword=wrong",
+                    "X-Login: alice\n$tok"),
+    TG::Ban::passes('GET /api/items', $tok, error_code => 200),
+]
+--- upstream_count: 3
+--- error_log_count
+1 tenant_guard: login identifier banned, level 1, for 60 s
+1 tenant_guard: banned: the login identifier is banned

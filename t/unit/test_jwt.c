@@ -875,7 +875,7 @@ test_scopes(void)
     (c = parse(text),                                                        \
      len = (size_t) -1,                                                      \
      rc = tg_jwt_claim_scopes(c, buf, sizeof(buf), &len),                    \
-     tg_claims_free(c),                                                         \
+     tg_claims_free(c),                                                      \
      rc)
 
     int  rc;
@@ -1182,7 +1182,7 @@ test_fixed_bugs(void)
 
     rc = tg_jwt_claim_value(c, "o", buf, sizeof(buf), &value, &len);
     ok(rc == -1 || memchr(value, 0x7f, len) == NULL,
-                        "claim_value of an object holding DEL gives no raw DEL");
+       "claim_value of an object holding DEL gives no raw DEL");
     rc = tg_jwt_claim_value(c, "a", buf, sizeof(buf), &value, &len);
     ok(rc == -1 || memchr(value, 0x7f, len) == NULL,
                         "claim_value of an array holding DEL gives no raw DEL");
