@@ -8,8 +8,8 @@
  * (a word-by-word scheme match, the path as '/'-separated segments, a
  * byte loop), so that the two must agree on every input: a bearer token
  * is non-empty, inside the value, trimmed and of token68 bytes exactly
- * when OK; a canonical path has no "//", no '\', no dot segment and no
- * encoded separator or control character before its '?'.
+ * when OK; a canonical path has no "//", no '\' or ';', no dot segment
+ * and no encoded separator, '%' or control character before its '?'.
  */
 
 
@@ -102,7 +102,7 @@ path_reference(const uint8_t *data, size_t size)
     }
 
     for (i = 0; i < end; i++) {
-        if (data[i] == '\\') {
+        if (data[i] == '\\' || data[i] == ';') {
             return 0;
         }
 
@@ -115,7 +115,8 @@ path_reference(const uint8_t *data, size_t size)
             c2 = lower(data[i + 2]);
 
             if (c1 == '0' || c1 == '1' || (c1 == '2' && c2 == 'e')
-                || (c1 == '2' && c2 == 'f') || (c1 == '5' && c2 == 'c'))
+                || (c1 == '2' && c2 == 'f') || (c1 == '2' && c2 == '5')
+                || (c1 == '5' && c2 == 'c'))
             {
                 return 0;
             }

@@ -174,7 +174,13 @@ ngx_http_tenant_guard_login_source(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (value->len > 5 && ngx_strncmp(value->data, "body:", 5) == 0) {
+    if (value->len >= 5 && ngx_strncmp(value->data, "body:", 5) == 0) {
+
+        if (value->len == 5) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"body:\" names no field");
+            return NGX_CONF_ERROR;
+        }
 
         /* the argument ends in NUL, as jansson wants the field's name */
 

@@ -44,6 +44,8 @@ static ngx_int_t ngx_http_tenant_guard_engine_words(ngx_conf_t *cf,
     ngx_array_t *a, tg_str_t **words, size_t *n);
 static uint32_t ngx_http_tenant_guard_fingerprint(
     ngx_http_tenant_guard_loc_conf_t *conf);
+static void ngx_http_tenant_guard_fingerprint_str(uint32_t *crc,
+    u_char *data, size_t len);
 
 
 /* the order of NGX_HTTP_TENANT_GUARD_WORKSPACE ... _MFA */
@@ -381,6 +383,14 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_array_t                        *amr;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
+    /* "" would mean "any issuer", which nobody writes on purpose */
+
+    if (conf->issuer.data != NULL && conf->issuer.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tenant_guard_issuer\" is empty");
+        return NGX_CONF_ERROR;
+    }
+
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
     ngx_conf_merge_uint_value(conf->algorithms, prev->algorithms,
@@ -489,6 +499,15 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
+    /* a bind with no token to compare with would let every request in */
+
+    if (conf->binds != NULL && !conf->enable) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tenant_guard_bind\" is set but "
+                           "\"tenant_guard\" is off");
+        return NGX_CONF_ERROR;
+    }
+
     if (!conf->enable) {
         return NGX_CONF_OK;
     }
@@ -526,12 +545,6 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
 }
 
 
-/*
- * What a cached verdict depends on: a token verified under other keys,
- * algorithms, issuer, audiences, leeway (nbf, iat) or claim names is
- * verified again.
- */
-
 /* a list of words as the engine takes them (a NULL list: none) */
 
 static ngx_int_t
@@ -566,12 +579,18 @@ ngx_http_tenant_guard_engine_words(ngx_conf_t *cf, ngx_array_t *a,
 }
 
 
+/*
+ * What a cached verdict depends on: a token verified under other keys,
+ * algorithms, issuer, audiences, leeway (nbf, iat) or claim names is
+ * verified again.
+ */
+
 static uint32_t
 ngx_http_tenant_guard_fingerprint(ngx_http_tenant_guard_loc_conf_t *conf)
 {
     uint32_t         crc;
     ngx_str_t       *s;
-    ngx_uint_t       i, k;
+    ngx_uint_t       i, k, n;
     ngx_array_t     *lists[2];
     const tg_str_t  *aud;
 
@@ -581,37 +600,44 @@ ngx_http_tenant_guard_fingerprint(ngx_http_tenant_guard_loc_conf_t *conf)
     ngx_crc32_update(&crc, (u_char *) &conf->algorithms, sizeof(ngx_uint_t));
     ngx_crc32_update(&crc, (u_char *) &conf->max_token_size, sizeof(size_t));
     ngx_crc32_update(&crc, (u_char *) &conf->leeway, sizeof(time_t));
-    ngx_crc32_update(&crc, conf->issuer.data, conf->issuer.len);
-    ngx_crc32_update(&crc, (u_char *) "|", 1);
+
+    /*
+     * Every string and list with its length first, so that no two
+     * configurations hash the same bytes: issuer "a|b" with no audience
+     * is not issuer "a" with audience "b".
+     */
+
+    ngx_http_tenant_guard_fingerprint_str(&crc, conf->issuer.data,
+                                          conf->issuer.len);
 
     aud = conf->jwt.audiences;
+    n = conf->jwt.naudiences;
 
-    for (i = 0; i < conf->jwt.naudiences; i++) {
-        ngx_crc32_update(&crc, (u_char *) aud[i].data, aud[i].len);
-        ngx_crc32_update(&crc, (u_char *) "|", 1);
+    ngx_crc32_update(&crc, (u_char *) &n, sizeof(ngx_uint_t));
+
+    for (i = 0; i < n; i++) {
+        ngx_http_tenant_guard_fingerprint_str(&crc, (u_char *) aud[i].data,
+                                              aud[i].len);
     }
 
     for (i = 0; i < NGX_HTTP_TENANT_GUARD_NIDS; i++) {
-        ngx_crc32_update(&crc, conf->claims[i].data, conf->claims[i].len);
-        ngx_crc32_update(&crc, (u_char *) "|", 1);
+        ngx_http_tenant_guard_fingerprint_str(&crc, conf->claims[i].data,
+                                              conf->claims[i].len);
     }
 
     lists[0] = conf->mfa_amr;
     lists[1] = conf->mfa_acr;
 
     for (k = 0; k < 2; k++) {
-        if (lists[k] == NULL) {
-            continue;
+        n = lists[k] ? lists[k]->nelts : 0;
+
+        ngx_crc32_update(&crc, (u_char *) &n, sizeof(ngx_uint_t));
+
+        s = n ? lists[k]->elts : NULL;
+
+        for (i = 0; i < n; i++) {
+            ngx_http_tenant_guard_fingerprint_str(&crc, s[i].data, s[i].len);
         }
-
-        s = lists[k]->elts;
-
-        for (i = 0; i < lists[k]->nelts; i++) {
-            ngx_crc32_update(&crc, s[i].data, s[i].len);
-            ngx_crc32_update(&crc, (u_char *) "|", 1);
-        }
-
-        ngx_crc32_update(&crc, (u_char *) "#", 1);
     }
 
     ngx_crc32_final(crc);
@@ -620,23 +646,44 @@ ngx_http_tenant_guard_fingerprint(ngx_http_tenant_guard_loc_conf_t *conf)
 }
 
 
+static void
+ngx_http_tenant_guard_fingerprint_str(uint32_t *crc, u_char *data,
+    size_t len)
+{
+    ngx_crc32_update(crc, (u_char *) &len, sizeof(size_t));
+    ngx_crc32_update(crc, data, len);
+}
+
+
 /*
- * The headers a client may not send: those this location sets and the
- * defaults, so a renamed header cannot be smuggled under its usual name.
+ * The headers a client may not send, in every location: the defaults and
+ * every name a location anywhere sets, so a renamed header can be
+ * smuggled neither under its usual name nor where it is not renamed.  One
+ * list for the whole configuration, grown by each merge, complete before
+ * the first request.
  */
 
 static char *
 ngx_http_tenant_guard_merge_strip(ngx_conf_t *cf,
     ngx_http_tenant_guard_loc_conf_t *conf)
 {
-    ngx_str_t   *s, *names[2];
-    ngx_uint_t   i, j, k, dup;
+    ngx_str_t                          *s, *names[2];
+    ngx_uint_t                          i, j, k, dup;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
 
-    conf->strip = ngx_array_create(cf->pool, 2 * NGX_HTTP_TENANT_GUARD_NHEADERS,
-                                   sizeof(ngx_str_t));
-    if (conf->strip == NULL) {
-        return NGX_CONF_ERROR;
+    tmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_tenant_guard_module);
+
+    if (tmcf->strip == NULL) {
+        tmcf->strip = ngx_array_create(cf->pool,
+                                       2 * NGX_HTTP_TENANT_GUARD_NHEADERS,
+                                       sizeof(ngx_str_t));
+        if (tmcf->strip == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
+
+    conf->strip = tmcf->strip;
 
     names[0] = conf->headers;
     names[1] = ngx_http_tenant_guard_default_headers;
@@ -986,6 +1033,20 @@ ngx_http_tenant_guard_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (value[2].len == 0) {
         return "has an empty header name";
+    }
+
+    /* the upstream needs these as the client sent them */
+
+    if ((value[2].len == 13
+         && ngx_strncasecmp(value[2].data, (u_char *) "Authorization", 13)
+            == 0)
+        || (value[2].len == 4
+            && ngx_strncasecmp(value[2].data, (u_char *) "Host", 4) == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "a tenant header may not be named \"%V\"",
+                           &value[2]);
+        return NGX_CONF_ERROR;
     }
 
     for (i = 0; i < value[2].len; i++) {

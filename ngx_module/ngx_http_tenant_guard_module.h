@@ -89,6 +89,7 @@ typedef struct {
     tg_policy_set_t              *policies;
     ngx_str_t                     policy_file;
     tg_cidr_list_t                support;
+    ngx_array_t                  *strip;      /* of ngx_str_t, lowercase */
     ngx_http_tenant_guard_redis_conf_t *redis;
 } ngx_http_tenant_guard_main_conf_t;
 
@@ -125,7 +126,7 @@ typedef struct {
     size_t                        max_token_size;
     ngx_str_t                     claims[NGX_HTTP_TENANT_GUARD_NIDS];
     ngx_str_t                     headers[NGX_HTTP_TENANT_GUARD_NHEADERS];
-    ngx_array_t                  *strip;      /* of ngx_str_t, lowercase */
+    ngx_array_t                  *strip;      /* the main conf's */
     ngx_array_t                  *scopes;     /* of ngx_str_t */
     ngx_array_t                  *binds;      /* of ..._bind_t */
     ngx_array_t                  *mfa_amr;    /* of ngx_str_t */

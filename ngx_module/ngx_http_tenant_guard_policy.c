@@ -172,7 +172,8 @@ ngx_http_tenant_guard_support_subnets(ngx_conf_t *cf, ngx_command_t *cmd,
 /*
  * The workspace's policy into ctx->policy: Redis's, through the zone, or
  * the file's.  While Redis cannot answer, "tenant_guard_redis_failure"
- * says whether the file's applies or the request is refused.
+ * says whether the file's applies or the request is refused; an invalid
+ * policy in Redis refuses the workspace's requests.
  */
 
 static ngx_int_t
@@ -201,6 +202,14 @@ ngx_http_tenant_guard_policy_get(ngx_http_request_t *r,
 
     case NGX_DECLINED:
         ctx->policy = ngx_http_tenant_guard_policy_file_find(r, ws);
+        return NGX_OK;
+
+    case NGX_ABORT:
+
+        /* never a weaker policy than the one the control plane wrote */
+
+        ctx->result = TG_RESULT_UNAVAILABLE;
+        ngx_str_set(&ctx->detail, "the workspace's policy is invalid");
         return NGX_OK;
 
     default:

@@ -134,13 +134,11 @@ ngx_http_tenant_guard_redis_parse(ngx_conf_t *cf,
 
         if (colon == NULL) {
             n = 6379;
-            rcf->host = value[1];
+            rcf->host.len = value[1].len;
 
         } else {
             n = ngx_atoi(colon + 1, value[1].data + value[1].len - colon - 1);
-            rcf->host.data = value[1].data;
             rcf->host.len = colon - value[1].data;
-            *colon = '\0';
         }
 
         if (rcf->host.len == 0 || n < 1 || n > 65535) {
@@ -148,6 +146,16 @@ ngx_http_tenant_guard_redis_parse(ngx_conf_t *cf,
                                "invalid Redis address \"%V\"", &value[1]);
             return NGX_CONF_ERROR;
         }
+
+        /* a copy that ends in NUL: the argument stays whole for messages */
+
+        rcf->host.data = ngx_pnalloc(cf->pool, rcf->host.len + 1);
+        if (rcf->host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(rcf->host.data, value[1].data, rcf->host.len);
+        rcf->host.data[rcf->host.len] = '\0';
 
         rcf->port = (in_port_t) n;
     }
@@ -179,6 +187,14 @@ ngx_http_tenant_guard_redis_parse(ngx_conf_t *cf,
         if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
             rcf->prefix.data = value[i].data + 7;
             rcf->prefix.len = value[i].len - 7;
+
+            /* keys of no namespace would meet the control plane's others */
+
+            if (rcf->prefix.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"prefix=\" is empty");
+                return NGX_CONF_ERROR;
+            }
 
             /* key and channel names are built in fixed buffers */
 

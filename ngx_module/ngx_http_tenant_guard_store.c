@@ -24,7 +24,8 @@
 
 typedef struct {
     int64_t                       stored;
-    uint32_t                      from_file;  /* Redis had no such key */
+    uint16_t                      from_file;  /* Redis had no such key */
+    uint16_t                      invalid;    /* Redis had an invalid one */
     uint32_t                      nip;
     tg_policy_t                   policy;     /* ip.items not valid here */
 } ngx_http_tenant_guard_policy_rec_t;
@@ -40,7 +41,8 @@ static ngx_int_t ngx_http_tenant_guard_store_policy_read(
     ngx_http_request_t *r, ngx_str_t *ws,
     ngx_http_tenant_guard_reply_t *reply, const tg_policy_t **policy);
 static void ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
-    ngx_str_t *ws, tg_policy_t *policy, const tg_policy_t **kept);
+    ngx_str_t *ws, tg_policy_t *policy, ngx_uint_t invalid,
+    const tg_policy_t **kept);
 static ngx_int_t ngx_http_tenant_guard_store_key(ngx_pool_t *pool,
     ngx_str_t *key, const char *kind, u_char *id, size_t len);
 static ngx_int_t ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
@@ -411,8 +413,9 @@ ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
 
 /*
  * A workspace's policy from Redis (tg:ws:{ws}), through the zone.
- * NGX_OK: *policy is Redis's; NGX_DECLINED: Redis has none, or an invalid
- * one (logged), and the file's applies; NGX_AGAIN: asked, the request
+ * NGX_OK: *policy is Redis's; NGX_DECLINED: Redis has none, and the
+ * file's applies; NGX_ABORT: Redis has an invalid one (logged when read),
+ * never to be replaced by a weaker one; NGX_AGAIN: asked, the request
  * waits; NGX_BUSY: Redis cannot answer; NGX_ERROR: no memory.
  */
 
@@ -454,6 +457,10 @@ ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
                     return NGX_DECLINED;
                 }
 
+                if (rec.invalid) {
+                    return NGX_ABORT;
+                }
+
                 ((ngx_http_tenant_guard_policy_rec_t *) p)->policy.ip.items =
                                                             (tg_cidr_t *)
                                                             (p + sizeof(rec));
@@ -479,56 +486,73 @@ static ngx_int_t
 ngx_http_tenant_guard_store_policy_read(ngx_http_request_t *r, ngx_str_t *ws,
     ngx_http_tenant_guard_reply_t *reply, const tg_policy_t **policy)
 {
-    size_t       i;
-    tg_policy_t  parsed;
-    char         err[256];
+    size_t                          i;
+    tg_policy_t                     parsed;
+    ngx_http_tenant_guard_reply_t  *name, *value;
+    char                            err[256];
 
     if (reply == NULL || reply->type != NGX_HTTP_TENANT_GUARD_REPLY_ARRAY) {
         return NGX_BUSY;
     }
 
     if (reply->n == 0) {
-        ngx_http_tenant_guard_store_policy_keep(r, ws, NULL, NULL);
+        ngx_http_tenant_guard_store_policy_keep(r, ws, NULL, 0, NULL);
         return NGX_DECLINED;
     }
 
     ngx_memzero(&parsed, sizeof(tg_policy_t));
 
     for (i = 0; i + 1 < reply->n; i += 2) {
-        if (reply->element[i].type != NGX_HTTP_TENANT_GUARD_REPLY_STRING
-            || reply->element[i + 1].type != NGX_HTTP_TENANT_GUARD_REPLY_STRING
-            || tg_policy_parse_part(&parsed,
-                                    (char *) reply->element[i].str.data,
-                                    reply->element[i + 1].str.data,
-                                    reply->element[i + 1].str.len,
+        name = &reply->element[i];
+        value = &reply->element[i + 1];
+
+        /* the IAM keeps more than the edge enforces */
+
+        if (name->type == NGX_HTTP_TENANT_GUARD_REPLY_STRING
+            && !tg_policy_part_known((char *) name->str.data, name->str.len))
+        {
+            continue;
+        }
+
+        if (name->type != NGX_HTTP_TENANT_GUARD_REPLY_STRING
+            || value->type != NGX_HTTP_TENANT_GUARD_REPLY_STRING
+            || tg_policy_parse_part(&parsed, (char *) name->str.data,
+                                    value->str.data, value->str.len,
                                     err, sizeof(err))
                != 0)
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "tenant_guard: invalid policy in Redis for "
-                          "workspace \"%V\", field \"%V\": %s; the policy "
-                          "file's applies", ws, &reply->element[i].str,
-                          reply->element[i + 1].type
-                          == NGX_HTTP_TENANT_GUARD_REPLY_STRING
+                          "workspace \"%V\", field \"%V\": %s; its "
+                          "requests are refused", ws, &name->str,
+                          value->type == NGX_HTTP_TENANT_GUARD_REPLY_STRING
                           ? err : "not a string");
 
             tg_policy_free(&parsed);
-            return NGX_DECLINED;
+
+            /* remembered, so that a flood does not become one of HGETALLs */
+
+            ngx_http_tenant_guard_store_policy_keep(r, ws, NULL, 1, NULL);
+            return NGX_ABORT;
         }
     }
 
-    ngx_http_tenant_guard_store_policy_keep(r, ws, &parsed, policy);
+    ngx_http_tenant_guard_store_policy_keep(r, ws, &parsed, 0, policy);
     tg_policy_free(&parsed);
 
     return (*policy != NULL) ? NGX_OK : NGX_ERROR;
 }
 
 
-/* stores the policy (NULL: Redis has none) in the zone and the pool */
+/*
+ * Stores the policy in the zone and the pool; NULL: Redis has none, or
+ * an invalid one.
+ */
 
 static void
 ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
-    ngx_str_t *ws, tg_policy_t *policy, const tg_policy_t **kept)
+    ngx_str_t *ws, tg_policy_t *policy, ngx_uint_t invalid,
+    const tg_policy_t **kept)
 {
     u_char                              *p;
     size_t                               n, nip;
@@ -552,7 +576,8 @@ ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
     ngx_memzero(&rec, sizeof(rec));
 
     rec.stored = ngx_time();
-    rec.from_file = (policy == NULL);
+    rec.from_file = (policy == NULL && !invalid);
+    rec.invalid = (uint16_t) invalid;
     rec.nip = (uint32_t) nip;
 
     if (policy) {

@@ -21,6 +21,7 @@ typedef struct {
     uint32_t                      payload_len;
     uint16_t                      len[NGX_HTTP_TENANT_GUARD_NIDS + 2];
     u_char                        mfa;
+    u_char                        opaque;     /* a record from Redis */
 } ngx_http_tenant_guard_record_t;
 
 
@@ -367,7 +368,10 @@ ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
 
     ngx_memcpy(&rec, p, sizeof(rec));
 
+    /* an opaque token is no token where opaque tokens are not taken */
+
     if (rec.fingerprint != lcf->fingerprint
+        || (rec.opaque && !lcf->opaque)
         || !ngx_http_tenant_guard_store_fresh(r, (time_t) rec.stored))
     {
         return NGX_DECLINED;
@@ -423,6 +427,7 @@ ngx_http_tenant_guard_token_cache(ngx_http_tenant_guard_loc_conf_t *lcf,
     rec.stored = ngx_time();
     rec.fingerprint = lcf->fingerprint;
     rec.mfa = ctx->mfa;
+    rec.opaque = (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_RECORD);
     rec.payload_len = (uint32_t) ctx->payload.len;
 
     n = sizeof(rec) + ctx->payload.len;

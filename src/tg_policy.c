@@ -248,6 +248,21 @@ tg_policy_parse_part(tg_policy_t *p, const char *part,
 }
 
 
+int
+tg_policy_part_known(const char *part, size_t len)
+{
+    const tg_policy_part_t  *p;
+
+    for (p = tg_policy_parts; p->name != NULL; p++) {
+        if (strlen(p->name) == len && memcmp(p->name, part, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 void
 tg_policy_free(tg_policy_t *p)
 {

@@ -75,6 +75,9 @@ const tg_policy_t *tg_policy_set_find(const tg_policy_set_t *set,
 /* one part ("ipPolicy", "ban", ...) as the IAM API shapes it, into p */
 int tg_policy_parse_part(tg_policy_t *p, const char *part,
     const unsigned char *data, size_t len, char *err, size_t err_len);
+
+/* 1 when the edge knows the part (the IAM has more: those are ignored) */
+int tg_policy_part_known(const char *part, size_t len);
 void tg_policy_free(tg_policy_t *p);
 
 int tg_policy_ip_allowed(const tg_policy_t *p, const tg_cidr_list_t *support,

@@ -80,8 +80,10 @@ tg_request_token68(unsigned char c)
 /*
  * A bound id is taken from the normalized URI, while a backend may see
  * the raw one: where the two can differ (encoded '/', '.', '\', control
- * characters, empty or dot segments) the request is refused rather than
- * guessed at.
+ * characters, empty or dot segments; '%25', which a backend that decodes
+ * twice reads as another escape; ';', which servlet containers read as a
+ * path parameter, so "/ws1/..;/ws2" is "/ws2" there) the request is
+ * refused rather than guessed at.
  */
 
 int
@@ -114,7 +116,7 @@ tg_request_path_canonical(const unsigned char *uri, size_t len)
             c1 = p[1];
             c2 = tg_request_lower(p[2]);
 
-            if ((c1 == '2' && (c2 == 'f' || c2 == 'e'))
+            if ((c1 == '2' && (c2 == 'f' || c2 == 'e' || c2 == '5'))
                 || (c1 == '5' && c2 == 'c')
                 || c1 == '0' || c1 == '1')
             {
@@ -124,6 +126,7 @@ tg_request_path_canonical(const unsigned char *uri, size_t len)
             break;
 
         case '\\':
+        case ';':
             return 0;
 
         case '/':

@@ -494,3 +494,46 @@ X-Subject-Id: admin
 --- upstream_headers_all
 !X-Workspace-Id
 !X-Subject-Id
+
+
+
+=== TEST 23: a header renamed in one location is stripped in every location, and in another server
+The client may not send X-Tenant where the name is not set either: a
+location or server without the rename would pass it on as if the edge had
+set it.
+--- http_config
+server {
+    listen 127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    server_name other.example;
+    location / {
+        proxy_pass http://$TEST_NGINX_UPSTREAM;
+    }
+}
+--- config
+location /renamed/ {
+    tenant_guard on;
+    tenant_guard_header workspace X-Tenant;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location /guarded/ {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location /open/ {
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+[
+    {request => 'GET /open/x', more_headers => "X-Tenant: evil\nX_Tenant: evil2",
+     error_code => 200, upstream_headers => "!X-Tenant\n!X_Tenant"},
+    {request => 'GET /guarded/x',
+     more_headers => "X-Tenant: evil\n" . TG::bearer({workspace_id => 'ws1'}),
+     error_code => 200,
+     upstream_headers => "!X-Tenant\nX-Workspace-Id: ws1"},
+    {request => 'GET /renamed/x',
+     more_headers => "X-Tenant: evil\n" . TG::bearer({workspace_id => 'ws1'}),
+     error_code => 200, upstream_headers => "X-Tenant: ws1\n!X-Workspace-Id"},
+    {request => 'GET /x', more_headers => "Host: other.example\nX-Tenant: evil",
+     error_code => 200, upstream_headers => '!X-Tenant'},
+]
+--- upstream_count: 4

@@ -504,3 +504,53 @@ location ~ ^/ws/([^/]+)/ {
      error_code => 200, upstream_uri => '/ws/ws1/x?page=1'},
 ]
 --- upstream_count: 1
+
+
+
+=== TEST 25: a ';' in any segment is refused: servlet backends read "/ws1/..;/ws2" as "/ws2"
+--- config
+location ~ ^/ws/([^/]+)/ {
+    tenant_guard on;
+    tenant_guard_bind workspace $1;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+[
+    {request => 'GET /ws/ws1/..;/ws2/data',
+     more_headers => TG::bearer({workspace_id => 'ws1'}),
+     error_code => 403, json_error => 'workspace_mismatch',
+     json_error_description => 'request path is not canonical',
+     no_upstream => 1},
+    {request => 'GET /ws/ws1;x=1/data',
+     more_headers => TG::bearer({workspace_id => 'ws1'}),
+     error_code => 403, json_error => 'workspace_mismatch',
+     json_error_description => 'request path is not canonical',
+     no_upstream => 1},
+    {request => 'GET /ws/ws1/data?a=;',
+     more_headers => TG::bearer({workspace_id => 'ws1'}),
+     error_code => 200, upstream_uri => '/ws/ws1/data?a=;'},
+]
+--- upstream_count: 1
+
+
+
+=== TEST 26: "%25" is refused: a backend that decodes twice reads %252e%252e as ".."
+--- config
+location ~ ^/ws/([^/]+)/ {
+    tenant_guard on;
+    tenant_guard_bind workspace $1;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+[
+    {request => 'GET /ws/ws1/%252e%252e/ws2/data',
+     more_headers => TG::bearer({workspace_id => 'ws1'}),
+     error_code => 403, json_error => 'workspace_mismatch',
+     json_error_description => 'request path is not canonical',
+     no_upstream => 1},
+    {request => 'GET /ws/ws1/100%25',
+     more_headers => TG::bearer({workspace_id => 'ws1'}),
+     error_code => 403, json_error => 'workspace_mismatch',
+     no_upstream => 1},
+]
+--- no_upstream

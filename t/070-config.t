@@ -363,3 +363,80 @@ location /i/ { tenant_guard on; tenant_guard_keys $TEST_NGINX_KEYS/ec384.pem; te
 location /j/ { tenant_guard on; tenant_guard_keys $TEST_NGINX_KEYS/ec521.pem; tenant_guard_algorithms ES512; }
 location /k/ { tenant_guard on; tenant_guard_keys $TEST_NGINX_KEYS/ed1.pem; tenant_guard_algorithms EdDSA; }
 --- config_ok
+
+
+
+=== TEST 32: an empty tenant_guard_issuer would accept any issuer: refused
+--- config
+tenant_guard_issuer "";
+location / {
+    tenant_guard on;
+}
+--- config_error
+"tenant_guard_issuer" is empty
+nginx.conf:
+
+
+
+=== TEST 33: a tenant header may not be named Authorization or Host (any case)
+--- config
+location / {
+    tenant_guard on;
+    tenant_guard_header subject authorization;
+}
+--- config_error
+a tenant header may not be named "authorization"
+nginx.conf:
+
+
+
+=== TEST 34: ... nor Host
+--- config
+tenant_guard_header workspace HOST;
+--- config_error
+a tenant header may not be named "HOST"
+nginx.conf:
+
+
+
+=== TEST 35: tenant_guard_bind where tenant_guard is off would pass every request: refused
+--- config
+location ~ ^/ws/(?<ws>[^/]+)/ {
+    tenant_guard_bind workspace $ws;
+    return 200;
+}
+--- config_error
+"tenant_guard_bind" is set but "tenant_guard" is off
+nginx.conf:
+
+
+
+=== TEST 36: identifier=body: with no field name: refused
+--- config
+location = /login {
+    tenant_guard_login identifier=body:;
+    return 200;
+}
+--- config_error
+"body:" names no field
+nginx.conf:
+
+
+
+=== TEST 37: an empty Redis prefix= is refused
+--- http_config
+tenant_guard_zone zone=tg:1m;
+tenant_guard_redis 127.0.0.1:6379 prefix=;
+--- config_error
+"prefix=" is empty
+nginx.conf:
+
+
+
+=== TEST 38: a bad Redis address is named whole in the error, not cut at its ':'
+--- http_config
+tenant_guard_zone zone=tg:1m;
+tenant_guard_redis 127.0.0.1:99999;
+--- config_error
+invalid Redis address "127.0.0.1:99999"
+nginx.conf:

@@ -597,3 +597,33 @@ $TOK{a} = TG::jwt({workspace_id => 'acme'});
 TG::Policy::log_refusal('session idle', $TOK{a})
 --- error_log_count
 1 tenant_guard: session idle
+
+
+
+=== TEST 40: no two configurations share a fingerprint: issuer "a|b" is not issuer "a" with audience "b"
+A token verified where the issuer is "a|b" (no audience asked) is not a
+zone hit where the issuer must be "a" and the audience "b": it is verified
+there, and refused.
+--- http_config
+tenant_guard_zone zone=tg:1m;
+--- config
+location /one/ {
+    tenant_guard on;
+    tenant_guard_issuer "a|b";
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location /two/ {
+    tenant_guard on;
+    tenant_guard_issuer a;
+    tenant_guard_audience b;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+my $t = TG::bearer({iss => 'a|b', aud => undef});
+[
+    {request => 'GET /one/x', more_headers => $t, error_code => 200},
+    {request => 'GET /one/y', more_headers => $t, error_code => 200},
+    {request => 'GET /two/x', more_headers => $t, error_code => 401,
+     json_error => 'invalid_token', no_upstream => 1},
+]
+--- upstream_count: 2

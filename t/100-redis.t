@@ -318,7 +318,7 @@ main::bearer_of($TOK{op})
 
 
 
-=== TEST 10: invalid JSON in a policy field: error log, and the policy file's policy for that workspace applies
+=== TEST 10: invalid JSON in a policy field: error log, 503 for that workspace, never the file's weaker policy
 --- policy
 {"workspaces": {"ws2": {"mfa": {"required": true}}}}
 --- redis eval
@@ -336,25 +336,35 @@ location / {
 --- requests eval
 $TOK{nomfa} = TG::jwt({workspace_id => 'ws2'});
 $TOK{mfa} = TG::jwt({workspace_id => 'ws2', amr => ['otp']});
+$TOK{ws9} = TG::jwt({workspace_id => 'ws9'});
 [
     {request => 'GET /a', more_headers => main::bearer_of($TOK{nomfa}),
-     error_code => 401, json_error => 'insufficient_user_authentication',
+     error_code => 503, json_error => 'temporarily_unavailable',
+     json_error_description => "the workspace's policy is invalid",
      no_upstream => 1},
     {request => 'GET /b', more_headers => main::bearer_of($TOK{mfa}),
-     error_code => 200, upstream_headers => 'X-Workspace-Id: ws2'},
+     error_code => 503, json_error => 'temporarily_unavailable',
+     no_upstream => 1},
+    {request => 'GET /c', more_headers => main::bearer_of($TOK{ws9}),
+     error_code => 200, upstream_headers => 'X-Workspace-Id: ws9'},
 ]
+--- upstream_count: 1
 --- error_log_like eval
-[q{\[error\] .*tenant_guard: invalid policy in Redis for workspace "ws2", field "ipPolicy": .+; the policy file's applies},
- main::refusal('mfa required', $TOK{nomfa})]
+[q{\[error\] .*tenant_guard: invalid policy in Redis for workspace "ws2", field "ipPolicy": .+; its requests are refused}]
+--- error_log_count
+1 invalid policy in Redis for workspace "ws2"
 
 
 
-=== TEST 11: a policy field of the wrong shape: error log, the file's policy applies (none: nothing enforced)
+=== TEST 11: a known policy field of the wrong shape: 503 for that workspace; fields the edge does not know are ignored
 --- policy
 {"workspaces": {"ws2": {"ipPolicy": {"enabled": true, "ipPolicy": ["10.0.0.0/8"]}}}}
 --- redis eval
 $main::R->set_policy('ws2', mfa => {required => 'yes please'});
 $main::R->set_policy('ws3', ipPolicy => ['127.0.0.1']);
+$main::R->set_policy('ws4', mfa => {required => main::T()},
+                     sso => '{"not": "json',
+                     passwordComplexity => {minUpper => 2});
 --- http_config
 tenant_guard_zone zone=tg:1m;
 tenant_guard_redis $TEST_NGINX_REDIS;
@@ -367,15 +377,27 @@ location / {
 --- requests eval
 $TOK{ws2} = TG::jwt({workspace_id => 'ws2'});
 $TOK{ws3} = TG::jwt({workspace_id => 'ws3'});
+$TOK{ws4} = TG::jwt({workspace_id => 'ws4'});
+$TOK{ws4mfa} = TG::jwt({workspace_id => 'ws4', amr => ['otp']});
 [
     {request => 'GET /a', more_headers => main::bearer_of($TOK{ws2}),
-     error_code => 403, json_error => 'ip_not_allowed', no_upstream => 1},
+     error_code => 503, json_error => 'temporarily_unavailable',
+     no_upstream => 1},
     {request => 'GET /b', more_headers => main::bearer_of($TOK{ws3}),
-     error_code => 200, upstream_headers => 'X-Workspace-Id: ws3'},
+     error_code => 503, json_error => 'temporarily_unavailable',
+     no_upstream => 1},
+    {request => 'GET /c', more_headers => main::bearer_of($TOK{ws4}),
+     error_code => 401, json_error => 'insufficient_user_authentication',
+     no_upstream => 1},
+    {request => 'GET /d', more_headers => main::bearer_of($TOK{ws4mfa}),
+     error_code => 200, upstream_headers => 'X-Workspace-Id: ws4'},
 ]
+--- upstream_count: 1
 --- error_log_like
-\[error\] .*tenant_guard: invalid policy in Redis for workspace "ws2", field "mfa": .+; the policy file's applies
-\[error\] .*tenant_guard: invalid policy in Redis for workspace "ws3", field "ipPolicy": .+; the policy file's applies
+\[error\] .*tenant_guard: invalid policy in Redis for workspace "ws2", field "mfa": .+; its requests are refused
+\[error\] .*tenant_guard: invalid policy in Redis for workspace "ws3", field "ipPolicy": .+; its requests are refused
+--- no_error_log
+workspace "ws4"
 
 
 
@@ -723,3 +745,34 @@ tenant_guard_redis 127.0.0.1:6379 db=2 user=u password=p prefix=x: timeout=150ms
 --- config
 location / { tenant_guard on; tenant_guard_redis_failure open; tenant_guard_opaque_tokens on; }
 --- config_ok
+
+
+
+=== TEST 40: an opaque token's cached verdict is not taken where opaque tokens are off
+--- redis eval
+$TOK{op} = TG::Redis::opaque_token();
+$main::R->put_token($TOK{op}, {sub => 'member-40', workspace_id => 'ws-40',
+    scope => 'read', jti => 'op-jti-40'});
+--- http_config
+tenant_guard_zone zone=tg:1m;
+tenant_guard_redis $TEST_NGINX_REDIS;
+--- config
+location /op/ {
+    tenant_guard on;
+    tenant_guard_opaque_tokens on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location /jwt/ {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+[
+    {request => 'GET /op/a', more_headers => main::bearer_of($TOK{op}),
+     error_code => 200, upstream_headers => 'X-Workspace-Id: ws-40'},
+    {request => 'GET /jwt/a', more_headers => main::bearer_of($TOK{op}),
+     error_code => 401, json_error => 'invalid_token', no_upstream => 1},
+    {request => 'GET /op/b', more_headers => main::bearer_of($TOK{op}),
+     error_code => 200, upstream_headers => 'X-Workspace-Id: ws-40'},
+]
+--- upstream_count: 2

@@ -497,6 +497,15 @@ test_parts(void)
     ok(rc == -1, "an unknown part name is refused");
     like(err, "unknown field \"bogus\"", "the error names it");
 
+    ok(tg_policy_part_known("ipPolicy", 8) && tg_policy_part_known("ban", 3)
+       && tg_policy_part_known("mfa", 3) && tg_policy_part_known("general", 7)
+       && tg_policy_part_known("passwordPolicy", 14),
+       "part_known: the five parts the edge enforces");
+    ok(!tg_policy_part_known("bogus", 5) && !tg_policy_part_known("ban", 2)
+       && !tg_policy_part_known("bans", 4) && !tg_policy_part_known("", 0)
+       && !tg_policy_part_known("MFA", 3),
+       "part_known: others (the IAM's own), a prefix, a longer name, case");
+
     text = "null";
     rc = tg_policy_parse_part(&p, "mfa", (const unsigned char *) text,
                               strlen(text), err, sizeof(err));
