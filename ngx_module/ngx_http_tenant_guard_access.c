@@ -57,6 +57,7 @@ static ngx_str_t  ngx_http_tenant_guard_json_type =
 ngx_int_t
 ngx_http_tenant_guard_preaccess_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                          rc;
     ngx_http_tenant_guard_ctx_t       *ctx;
     ngx_http_tenant_guard_loc_conf_t  *lcf;
 
@@ -76,6 +77,18 @@ ngx_http_tenant_guard_preaccess_handler(ngx_http_request_t *r)
 
     if (ngx_http_tenant_guard_headers_strip(r, lcf) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /*
+     * nginx runs no access handler in a subrequest: an auth_request target
+     * with "tenant_guard on" is checked here instead, with the same steps.
+     * Its refusal is its status, which auth_request hands on.
+     */
+
+    if (r != r->main && lcf->enable) {
+        rc = ngx_http_tenant_guard_access_handler(r);
+
+        return (rc == NGX_OK) ? NGX_DECLINED : rc;
     }
 
     return NGX_DECLINED;

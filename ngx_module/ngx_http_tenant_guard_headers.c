@@ -11,6 +11,8 @@
 #include "ngx_http_tenant_guard_module.h"
 
 
+static ngx_int_t ngx_http_tenant_guard_headers_copy(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_uint_t n, ngx_uint_t strip);
 static ngx_uint_t ngx_http_tenant_guard_headers_match(
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_table_elt_t *h);
 static ngx_int_t ngx_http_tenant_guard_headers_add(ngx_http_request_t *r,
@@ -32,8 +34,7 @@ ngx_http_tenant_guard_headers_strip(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf)
 {
     ngx_uint_t        i, n, found;
-    ngx_list_t        old;
-    ngx_table_elt_t  *h, *copy;
+    ngx_table_elt_t  *h;
     ngx_list_part_t  *part;
 
     found = 0;
@@ -62,10 +63,25 @@ ngx_http_tenant_guard_headers_strip(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    /*
-     * The old elements stay in the pool, so the pointers that
-     * r->headers_in keeps to known headers remain valid.
-     */
+    return ngx_http_tenant_guard_headers_copy(r, lcf, n, 1);
+}
+
+
+/*
+ * The request's own list of headers, a copy of the old one, without the
+ * tenant headers when strip is set.  The old elements stay in the pool,
+ * so the pointers that r->headers_in keeps to known headers remain valid;
+ * a subrequest, which shares its parent's list, gets one of its own.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_headers_copy(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_uint_t n, ngx_uint_t strip)
+{
+    ngx_uint_t        i;
+    ngx_list_t        old;
+    ngx_table_elt_t  *h, *copy;
+    ngx_list_part_t  *part;
 
     old = r->headers_in.headers;
 
@@ -92,7 +108,7 @@ ngx_http_tenant_guard_headers_strip(ngx_http_request_t *r,
             i = 0;
         }
 
-        if (ngx_http_tenant_guard_headers_match(lcf, &h[i])) {
+        if (strip && ngx_http_tenant_guard_headers_match(lcf, &h[i])) {
             ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                            "tenant_guard: removed client header \"%V: %V\"",
                            &h[i].key, &h[i].value);
@@ -154,6 +170,14 @@ ngx_http_tenant_guard_headers_set(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
     ngx_uint_t  i;
+
+    /* a subrequest adds to a list of its own, not to its parent's */
+
+    if (r != r->main
+        && ngx_http_tenant_guard_headers_copy(r, lcf, 8, 0) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     for (i = 0; i < NGX_HTTP_TENANT_GUARD_NIDS; i++) {
         if (ctx->ids[i].data != NULL

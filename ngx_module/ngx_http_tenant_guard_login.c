@@ -231,7 +231,9 @@ ngx_http_tenant_guard_login_step(ngx_http_request_t *r,
 {
     ngx_int_t  rc;
 
-    if (lcf->login == NULL) {
+    /* a login is the client's request, never a subrequest */
+
+    if (lcf->login == NULL || r != r->main) {
         return NGX_OK;
     }
 

@@ -392,3 +392,38 @@ GET /items
 TG::bearer({workspace_id => 'ws1'}) . "\n" . TG::bearer({workspace_id => 'ws2'})
 --- error_code: 400
 --- no_upstream
+
+
+
+=== TEST 30: "tenant_guard on" in an auth_request target is enforced (nginx runs no access phase in subrequests)
+--- config
+location / {
+    auth_request /_auth;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location = /_auth {
+    internal;
+    tenant_guard on;
+    tenant_guard_require_scope admin;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/204;
+    proxy_pass_request_body off;
+    proxy_set_header Content-Length "";
+}
+--- requests eval
+[
+    {request => 'GET /items', error_code => 401,
+     response_headers => 'WWW-Authenticate: Bearer realm="tenant_guard"'},
+    {request => 'GET /items', more_headers => TG::bearer({}, key => 'rsa2',
+                                                         kid => 'rsa1'),
+     error_code => 401},
+    {request => 'GET /items', more_headers => TG::bearer({scope => 'read'}),
+     error_code => 403},
+    {request => 'GET /items',
+     more_headers => TG::bearer({scope => 'read admin'}),
+     error_code => 200},
+]
+--- upstream_count: 2
+--- error_log_like
+tenant_guard: no bearer token
+tenant_guard: invalid token
+tenant_guard: insufficient scope

@@ -776,3 +776,38 @@ location /jwt/ {
      error_code => 200, upstream_headers => 'X-Workspace-Id: ws-40'},
 ]
 --- upstream_count: 2
+
+
+
+=== TEST 41: an auth_request target that asks Redis (an opaque token) waits and is enforced
+--- redis eval
+$TOK{op} = TG::Redis::opaque_token();
+$main::R->put_token($TOK{op}, {sub => 'member-41', workspace_id => 'ws-41',
+    scope => 'read', jti => 'op-jti-41'});
+$TOK{unknown} = TG::Redis::opaque_token();
+--- http_config
+tenant_guard_zone zone=tg:1m;
+tenant_guard_redis $TEST_NGINX_REDIS;
+--- config
+location / {
+    auth_request /_auth;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location = /_auth {
+    internal;
+    tenant_guard on;
+    tenant_guard_opaque_tokens on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/204;
+    proxy_pass_request_body off;
+    proxy_set_header Content-Length "";
+}
+--- requests eval
+[
+    {request => 'GET /a', more_headers => main::bearer_of($TOK{unknown}),
+     error_code => 401},
+    {request => 'GET /b', more_headers => main::bearer_of($TOK{op}),
+     error_code => 200},
+    {request => 'GET /c', more_headers => main::bearer_of($TOK{op}),
+     error_code => 200},
+]
+--- upstream_count: 4
