@@ -700,6 +700,9 @@ ngx_http_tenant_guard_init(ngx_conf_t *cf)
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
 
+    /* not ngx_log_debug: the version is in every build, debug or not */
+    ngx_log_error(NGX_LOG_DEBUG, cf->log, 0, NGX_HTTP_TENANT_GUARD_VER);
+
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
     /*
