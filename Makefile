@@ -10,7 +10,7 @@
 #   make fuzz    the engine's libFuzzer targets, FUZZ_SECONDS each
 #   make install the module and its load_module file, Debian's paths (DESTDIR)
 #   make deb     build/deb/libnginx-mod-http-tenant-guard_<version>_<arch>.deb
-#   make package-test  the deb's contents, and nginx -t loading it (~15 s)
+#   make package-test  the deb's contents, and nginx -t loading it (~20 s)
 #   make clean
 
 SHELL := /bin/bash
