@@ -8,6 +8,9 @@
 #   make bench   wrk: plain proxy vs guarded proxy (BENCH_SECONDS, BENCH_WORKERS)
 #   make unit    the engine's C unit tests (ASan, UBSan)
 #   make fuzz    the engine's libFuzzer targets, FUZZ_SECONDS each
+#   make install the module and its load_module file, Debian's paths (DESTDIR)
+#   make deb     build/deb/libnginx-mod-http-tenant-guard_<version>_<arch>.deb
+#   make package-test  the deb's contents, and nginx -t loading it (~20 s)
 #   make clean
 
 SHELL := /bin/bash
@@ -36,7 +39,8 @@ DEB_PACKAGES := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
                 curl gcc make
 DEB_OPTIONAL := libjson-pp-perl
 
-.PHONY: all deps build test asan run bench unit fuzz clean
+.PHONY: all deps build test asan run bench unit fuzz install deb \
+        package-test clean
 
 all: build
 
@@ -122,6 +126,46 @@ fuzz: deps
 	        --no-install-recommends $$missing; \
 	fi
 	FUZZ_SECONDS=$(FUZZ_SECONDS) $(TOP)/fuzz/run
+
+# Where Debian's libnginx-mod-* packages put a module and its load_module
+# file; the package's postinst links the latter into /etc/nginx/modules-enabled.
+# The line's "modules/" is relative to Debian's prefix, /usr/share/nginx,
+# where "modules" links to /usr/lib/nginx/modules.
+NGX_MODULES_DIR := /usr/lib/nginx/modules
+NGX_MODULES_AVAILABLE := /usr/share/nginx/modules-available
+MODULE_CONF := mod-http-tenant-guard.conf
+
+# The build without "deps": a packager runs "make install DESTDIR=..."
+# unprivileged, with the build's packages but not the suite's.
+install:
+	$(TOP)/tools/build-module $(BUILD)
+	install -d $(DESTDIR)$(NGX_MODULES_DIR) $(DESTDIR)$(NGX_MODULES_AVAILABLE)
+	install -m 0644 $(MODULE) $(DESTDIR)$(NGX_MODULES_DIR)/
+	echo "load_module modules/$(notdir $(MODULE));" \
+	    > $(DESTDIR)$(NGX_MODULES_AVAILABLE)/$(MODULE_CONF)
+	chmod 0644 $(DESTDIR)$(NGX_MODULES_AVAILABLE)/$(MODULE_CONF)
+
+# The Debian package (debian/, dh-sequence-nginx from nginx-dev), built on a
+# copy of the tree in build/deb/src so that nothing lands beside the repo.
+# dpkg-dev and debhelper are installed here rather than for everyone;
+# openssl makes package-test's key.
+deb: deps
+	@missing=""; \
+	for p in dpkg-dev debhelper openssl; do \
+	    [ "$$(dpkg-query -W -f='$${db:Status-Status}' "$$p" 2>/dev/null)" \
+	        = installed ] || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "deb: installing$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	        --no-install-recommends $$missing; \
+	fi
+	$(TOP)/tools/build-deb $(BUILD)/deb
+
+package-test: deb
+	$(TOP)/tools/package-test $(BUILD)/deb/libnginx-mod-http-tenant-guard_$$(\
+	    dpkg-parsechangelog -l $(TOP)/debian/changelog -S Version)_$$(\
+	    dpkg --print-architecture).deb
 
 clean:
 	rm -rf $(BUILD)

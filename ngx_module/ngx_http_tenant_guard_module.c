@@ -776,6 +776,12 @@ ngx_http_tenant_guard_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_tenant_guard_init_process(ngx_cycle_t *cycle)
 {
+    /*
+     * Not ngx_log_debug: the version is in every build, debug or not.
+     * A worker logs to the configured error_log, at start and at reload.
+     */
+    ngx_log_error(NGX_LOG_DEBUG, cycle->log, 0, NGX_HTTP_TENANT_GUARD_VER);
+
     return ngx_http_tenant_guard_store_init_process(cycle);
 }
 

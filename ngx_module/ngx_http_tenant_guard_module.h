@@ -22,6 +22,10 @@
 #include "ngx_http_tenant_guard_redis.h"
 
 
+#define NGX_HTTP_TENANT_GUARD_VERSION        "0.2.0"
+#define NGX_HTTP_TENANT_GUARD_VER            "tenant_guard/"                  \
+                                             NGX_HTTP_TENANT_GUARD_VERSION
+
 /* the ids a token carries; each has a claim name and an upstream header */
 #define NGX_HTTP_TENANT_GUARD_WORKSPACE      0
 #define NGX_HTTP_TENANT_GUARD_ORGANIZATION   1
