@@ -33,9 +33,11 @@ export TG_MODULE
 # Debian 12 packages the build, the suite, the demo and the bench need.
 # libjson-pp-perl is only a newer JSON::PP (perl has one in core): it is
 # installed when the archive has it and skipped otherwise.  gcc ships its
-# own libasan, so "make asan" needs nothing more.
+# own libasan, so "make asan" needs nothing more.  libyaml-libyaml-perl
+# and yamllint: t/096-kubernetes.t reads and lints deploy/kubernetes/.
 DEB_PACKAGES := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
                 redis-server wrk libcrypt-jwt-perl libtest-base-perl \
+                libyaml-libyaml-perl yamllint \
                 curl gcc make
 DEB_OPTIONAL := libjson-pp-perl
 
