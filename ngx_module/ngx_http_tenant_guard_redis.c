@@ -40,6 +40,7 @@ typedef struct {
     ngx_uint_t                        state;
     ngx_uint_t                        subscriber;
     ngx_uint_t                        reported;  /* the last state logged */
+    ngx_uint_t                        addr;      /* rcf->addrs[] in use */
     const char                       *name;
 } ngx_http_tenant_guard_link_t;
 
@@ -55,6 +56,8 @@ typedef struct {
 } ngx_http_tenant_guard_waiter_t;
 
 
+static ngx_int_t ngx_http_tenant_guard_redis_resolve(ngx_conf_t *cf,
+    ngx_http_tenant_guard_redis_conf_t *rcf);
 static void ngx_http_tenant_guard_link_connect(
     ngx_http_tenant_guard_link_t *link);
 static void ngx_http_tenant_guard_link_timer(ngx_event_t *ev);
@@ -157,6 +160,10 @@ ngx_http_tenant_guard_redis_parse(ngx_conf_t *cf,
         ngx_memcpy(rcf->host.data, value[1].data, rcf->host.len);
         rcf->host.data[rcf->host.len] = '\0';
 
+        if (ngx_http_tenant_guard_redis_resolve(cf, rcf) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
         rcf->port = (in_port_t) n;
     }
 
@@ -246,6 +253,56 @@ invalid:
 }
 
 
+/*
+ * The host's addresses, resolved once, at configuration time, where a
+ * blocking lookup stalls no worker: hiredis would resolve a name at every
+ * connect, inside the event loop.  A reconnect tries the next address;
+ * a reload resolves again.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_redis_resolve(ngx_conf_t *cf,
+    ngx_http_tenant_guard_redis_conf_t *rcf)
+{
+    ngx_uint_t  i;
+    ngx_url_t   u;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.host = rcf->host;
+    u.port = rcf->port;
+
+    if (ngx_inet_resolve_host(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "host \"%V\" of \"tenant_guard_redis\" "
+                           "not found", &rcf->host);
+        return NGX_ERROR;
+    }
+
+    rcf->addrs = ngx_pcalloc(cf->pool, u.naddrs * sizeof(ngx_str_t));
+    if (rcf->addrs == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < u.naddrs; i++) {
+        rcf->addrs[i].data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+        if (rcf->addrs[i].data == NULL) {
+            return NGX_ERROR;
+        }
+
+        rcf->addrs[i].len = ngx_sock_ntop(u.addrs[i].sockaddr,
+                                          u.addrs[i].socklen,
+                                          rcf->addrs[i].data,
+                                          NGX_SOCKADDR_STRLEN, 0);
+        rcf->addrs[i].data[rcf->addrs[i].len] = '\0';
+    }
+
+    rcf->naddrs = u.naddrs;
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_tenant_guard_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_tenant_guard_redis_conf_t *rcf,
@@ -330,7 +387,16 @@ ngx_http_tenant_guard_link_connect(ngx_http_tenant_guard_link_t *link)
         ac = redisAsyncConnectUnix((char *) rcf->path.data);
 
     } else {
-        ac = redisAsyncConnect((char *) rcf->host.data, rcf->port);
+
+        /*
+         * an address resolved at configuration (no DNS in a worker);
+         * the next connect tries the next one
+         */
+
+        ac = redisAsyncConnect((char *) rcf->addrs[link->addr].data,
+                               rcf->port);
+
+        link->addr = (link->addr + 1) % rcf->naddrs;
     }
 
     if (ac == NULL) {

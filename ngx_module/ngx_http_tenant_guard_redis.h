@@ -38,6 +38,9 @@ struct ngx_http_tenant_guard_reply_s {
 typedef struct {
     ngx_str_t                       host;      /* NUL-terminated */
     in_port_t                       port;
+    ngx_str_t                      *addrs;     /* host resolved: IP texts,
+                                                  NUL-terminated */
+    ngx_uint_t                      naddrs;
     ngx_str_t                       path;      /* unix:PATH, NUL-terminated */
     ngx_int_t                       db;
     ngx_str_t                       user;

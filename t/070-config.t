@@ -440,3 +440,13 @@ tenant_guard_redis 127.0.0.1:99999;
 --- config_error
 invalid Redis address "127.0.0.1:99999"
 nginx.conf:
+
+
+
+=== TEST 39: a Redis host name is resolved by nginx -t, not by a worker at each connect: an unknown one is an error
+--- http_config
+tenant_guard_zone zone=tg:1m;
+tenant_guard_redis no-such-host.invalid:6379;
+--- config_error
+host "no-such-host.invalid" of "tenant_guard_redis" not found
+nginx.conf:

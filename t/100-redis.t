@@ -811,3 +811,28 @@ location = /_auth {
      error_code => 200},
 ]
 --- upstream_count: 4
+
+
+
+=== TEST 42: a Redis host given by name (resolved at configuration) is reached
+--- redis eval
+$main::R->revoke('jti-by-name-42');
+--- http_config eval
+my ($port) = $main::R->addr =~ /:(\d+)$/;
+"tenant_guard_zone zone=tg:1m;\ntenant_guard_redis localhost:$port;\n"
+--- config
+location / {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+[
+    {request => 'GET /a',
+     more_headers => main::bearer_of(TG::jwt({jti => 'jti-by-name-42'})),
+     error_code => 401, json_error => 'invalid_token',
+     json_error_description => 'the token has been revoked', no_upstream => 1},
+    {request => 'GET /b',
+     more_headers => main::bearer_of(TG::jwt({jti => 'jti-fine-42'})),
+     error_code => 200},
+]
+--- upstream_count: 1
