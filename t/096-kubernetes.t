@@ -16,7 +16,8 @@
 #   - every path under one of the containers' mountPaths: under the prefix;
 #   - the upstream "server ....svc.cluster.local:PORT": the mock upstream;
 #   - the init container's REDIS_HOST / REDIS_PORT / REDIS_PASSWORD: the
-#     test's redis-server (the shipped values for the "as shipped" -t).
+#     test's redis-server (for the "as shipped" -t, the shipped port and
+#     127.0.0.1 for the cluster's Service name, which nginx -t resolves).
 # The running pods get the test's JWKS (to sign tokens) and a policy with
 # maxIdleTime 3 in place of the ConfigMaps' examples; the example files
 # themselves pass "nginx -t" first.  Host C alone adds a test-only
@@ -269,10 +270,13 @@ sub bearer {
 
 TG::init_root();
 
-my $shipped = render('shipped', password => 'not-used-by-nginx-t');
+# nginx -t resolves the Redis host: the cluster's Service name resolves in
+# the cluster only, so this rendition names 127.0.0.1 (with the shipped port)
+my $shipped = render('shipped', password => 'not-used-by-nginx-t',
+                     redis_env => {REDIS_HOST => '127.0.0.1'});
 is($shipped->{init_status}, 0, 'the init container writes redis.conf');
 my $rc = TG::slurp("$shipped->{prefix}/run/tenant-guard/redis.conf");
-like($rc, qr/^tenant_guard_redis tenant-guard-redis\.\S+:6379 password=not-used-by-nginx-t .*;\n\z/,
+like($rc, qr/^tenant_guard_redis 127\.0\.0\.1:6379 password=not-used-by-nginx-t .*;\n\z/,
      'redis.conf holds the tenant_guard_redis line with the password');
 is((stat "$shipped->{prefix}/run/tenant-guard/redis.conf")[2] & 0777, 0600,
    'redis.conf is readable by its owner only');
