@@ -397,7 +397,9 @@ tg_jwt_key_fits(const tg_key_t *key, tg_alg_e alg)
 /*
  * A token with a "kid" is checked with the keys of that kid only; when no
  * key has it, with the keys that have no kid (PEM keys).  A token without a
- * "kid" is checked with every key that fits its algorithm.
+ * "kid" is checked with the keys that fit its algorithm.  Either way at
+ * most TG_JWT_MAX_TRIES keys are tried, so that a garbage token costs a
+ * few signature checks, not one per key of a large set.
  */
 
 static int
@@ -440,6 +442,13 @@ tg_jwt_check_signature(const tg_jwt_conf_t *conf, tg_alg_e alg,
 
         if (!tg_jwt_key_fits(key, alg)) {
             continue;
+        }
+
+        if (tried == TG_JWT_MAX_TRIES) {
+            snprintf(err, err_len, "the signature does not verify with the "
+                     "first %d keys that fit; give the token a \"kid\"",
+                     TG_JWT_MAX_TRIES);
+            return -1;
         }
 
         tried++;

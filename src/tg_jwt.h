@@ -40,6 +40,7 @@ typedef enum {
                                | TG_ALG_BIT(TG_ALG_HS512))
 
 #define TG_JWT_MAX_SIZE       8192
+#define TG_JWT_MAX_TRIES      4        /* keys tried for one token */
 
 
 typedef struct {

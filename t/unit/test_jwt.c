@@ -322,6 +322,54 @@ test_keys(void)
            "secret is refused");
     tg_jwks_free(&rsa_only);
 
+    /* a token without kid: at most four keys that fit are tried */
+
+    {
+        int             k;
+        char           *set;
+        EVP_PKEY       *ecs[6];
+        tg_keyset_t     six;
+
+        set = tt_printf("{\"keys\":[");
+
+        for (k = 0; k < 6; k++) {
+            ecs[k] = tt_ec("P-256");
+            set = tt_printf("%s%s%s", set, k ? "," : "",
+                            tt_jwk(ecs[k], NULL, NULL, NULL));
+        }
+
+        set = tt_printf("%s,%s]}", set, tt_jwk(rsa, NULL, NULL, NULL));
+
+        ok(tg_jwks_load(&six, (const unsigned char *) set, strlen(set), err,
+                        sizeof(err)) == 0, "six kid-less P-256 keys and an "
+           "RSA key load");
+        c = conf;
+        c.keys = &six;
+
+        token = tt_jwt("ES256", ecs[3], NULL, 0, NULL, good());
+        is_int(verify_at(&c, token, T0), 0, "no kid: the fourth P-256 key "
+               "verifies");
+        tg_claims_free(jwt.claims);
+        jwt.claims = NULL;
+
+        token = tt_jwt("ES256", ecs[4], NULL, 0, NULL, good());
+        is_int(verify_at(&c, token, T0), -1, "no kid: the fifth is never "
+               "tried");
+        like(err, "first 4 keys", "the error says why");
+
+        token = tt_jwt("ES256", ecs[5], NULL, 0, "nope", good());
+        is_int(verify_at(&c, token, T0), -1, "an unknown kid: the kid-less "
+               "keys, four at most");
+
+        token = tt_jwt("RS256", rsa, NULL, 0, NULL, good());
+        is_int(verify_at(&c, token, T0), 0, "keys of another type are not "
+               "counted: the RSA key after six EC keys verifies RS256");
+        tg_claims_free(jwt.claims);
+        jwt.claims = NULL;
+
+        tg_jwks_free(&six);
+    }
+
     /* kids */
 
     token = tt_jwt("ES256", ec256, NULL, 0, "nope", good());
