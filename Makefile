@@ -118,6 +118,9 @@ test: build
 # not instrumented, so the harness preloads gcc's libasan into it
 # (TG_MODULE_PRELOAD; the harness also sets ASAN_OPTIONS unless it is set).
 asan: deps
+	@[ -z "$(NGINX_SRC)" ] || { \
+	    echo "asan: runs on the distro's nginx only; drop NGINX_SRC" >&2; \
+	    exit 1; }
 	$(TOP)/tools/build-module $(BUILD)/asan \
 	    "-fsanitize=address -fno-omit-frame-pointer" "-fsanitize=address"
 	cd $(TOP) && \
