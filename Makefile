@@ -2,6 +2,9 @@
 #
 #   make deps    install the missing Debian packages (as root; idempotent)
 #   make build   build/ngx_http_tenant_guard_module.so
+#                (NGINX_SRC=tree-or-tar.gz: an nginx of that version and the
+#                module against it, in build/nginx-VERSION/; see README.md,
+#                "Other nginx versions")
 #   make test    the whole suite (prove -r t/) against that module
 #   make asan    the module with AddressSanitizer, and the suite run on it
 #   make run     the demo on 127.0.0.1:8080 (DEMO_PORT, DEMO_ONESHOT=1)
@@ -24,6 +27,29 @@ PROVE ?= prove
 PROVE_JOBS ?= 2
 TESTS ?= t/
 
+# Another nginx: NGINX_SRC names its source (a tree or a .tar.gz of one);
+# "make build" then builds that nginx and the module against it in
+# build/nginx-VERSION/ (tools/build-nginx), and test, run and bench use that
+# pair unless TG_NGINX / TG_MODULE say otherwise.
+NGINX_SRC ?=
+ifneq ($(NGINX_SRC),)
+NGINX_SRC_VERSION := $(shell $(TOP)/tools/build-nginx --version $(NGINX_SRC))
+ifeq ($(NGINX_SRC_VERSION),)
+$(error NGINX_SRC=$(NGINX_SRC): no nginx version found there)
+endif
+NGINX_BUILD := $(BUILD)/nginx-$(NGINX_SRC_VERSION)
+MODULE := $(NGINX_BUILD)/ngx_http_tenant_guard_module.so
+TG_NGINX ?= $(NGINX_BUILD)/sbin/nginx
+DEB_PACKAGES_NGINX_SRC := libpcre2-dev zlib1g-dev
+endif
+
+# The nginx binary the suite, the demo and the bench run (default: the
+# distro's /usr/sbin/nginx).
+ifneq ($(TG_NGINX),)
+override TG_NGINX := $(abspath $(TG_NGINX))
+export TG_NGINX
+endif
+
 # The harness loads the module named by TG_MODULE; an absolute path, since
 # the tests run nginx with their own prefix.
 TG_MODULE ?= $(MODULE)
@@ -38,7 +64,7 @@ export TG_MODULE
 DEB_PACKAGES := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
                 redis-server wrk libcrypt-jwt-perl libtest-base-perl \
                 libyaml-libyaml-perl yamllint \
-                curl gcc make
+                curl gcc make $(DEB_PACKAGES_NGINX_SRC)
 DEB_OPTIONAL := libjson-pp-perl
 
 .PHONY: all deps build test asan run bench unit fuzz install deb \
@@ -85,7 +111,11 @@ deps:
 # flags change, and nginx's make rebuilds only what changed), so it is always
 # called.
 build: deps
+ifneq ($(NGINX_SRC),)
+	$(TOP)/tools/build-nginx $(NGINX_SRC) $(NGINX_BUILD)
+else
 	$(TOP)/tools/build-module $(BUILD)
+endif
 
 test: build
 	cd $(TOP) && $(PROVE) -r -j$(PROVE_JOBS) $(TESTS)
@@ -94,6 +124,9 @@ test: build
 # not instrumented, so the harness preloads gcc's libasan into it
 # (TG_MODULE_PRELOAD; the harness also sets ASAN_OPTIONS unless it is set).
 asan: deps
+	@[ -z "$(NGINX_SRC)" ] || { \
+	    echo "asan: runs on the distro's nginx only; drop NGINX_SRC" >&2; \
+	    exit 1; }
 	$(TOP)/tools/build-module $(BUILD)/asan \
 	    "-fsanitize=address -fno-omit-frame-pointer" "-fsanitize=address"
 	cd $(TOP) && \

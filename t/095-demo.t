@@ -1,5 +1,6 @@
 # The demo that "make run" starts: its own checks, run once (DEMO_ONESHOT),
-# on a free port, against the module the suite tests.
+# on a free port, against the module and the nginx the suite tests
+# (TG_MODULE, TG_NGINX).
 
 use strict;
 use warnings;
@@ -9,14 +10,19 @@ use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 
 my $top = abs_path(dirname(abs_path(__FILE__)) . '/..');
+my $nginx = $ENV{TG_NGINX} // '/usr/sbin/nginx';
+my ($version) = `$nginx -v 2>&1` =~ m{(nginx/\S+)};
 
 local $ENV{DEMO_ONESHOT} = 1;
 local $ENV{DEMO_PORT} = 0;
+local $ENV{TG_NGINX} = $nginx;
 
 my $out = `cd $top && timeout 120 bash conf/demo/run-demo 2>&1`;
 my $rc = $? >> 8;
 
 is($rc, 0, 'the demo exits 0') or diag($out);
+like($out, qr/^  nginx .*\(\Q$version\E, module /m,
+     "the demo runs the suite's nginx ($version)");
 like($out, qr/demo: all 6 requests gave the expected result/,
      'every demo request gave the expected status');
 like($out, qr/X-Workspace-Id: ws1/, 'the backend saw the token\'s workspace');
