@@ -21,6 +21,12 @@
  * has no timeouts of its own: connects and commands are bounded by nginx
  * timers, and a command that times out takes the link down, since a
  * server that does not answer one command will not answer the next.
+ *
+ * hiredis 0.14 asserts (the worker aborts) on a reply no command waits for
+ * and on a pub/sub message of the wrong shape.  Every reply object is made
+ * through our reader functions (the reply guard below), which refuse such
+ * a reply before hiredis sees it: the reader fails, and hiredis closes the
+ * link as on a protocol error.
  */
 
 
@@ -30,6 +36,12 @@
 
 #define NGX_HTTP_TENANT_GUARD_BACKOFF_MIN      50
 #define NGX_HTTP_TENANT_GUARD_BACKOFF_MAX      500
+
+/* the events link's message being read: ["subscribe", channel, n] */
+#define NGX_HTTP_TENANT_GUARD_PUSH_NONE        0
+#define NGX_HTTP_TENANT_GUARD_PUSH_ANY         1
+#define NGX_HTTP_TENANT_GUARD_PUSH_SUBSCRIBE   2
+#define NGX_HTTP_TENANT_GUARD_PUSH_MESSAGE     3
 
 
 typedef struct {
@@ -41,6 +53,8 @@ typedef struct {
     ngx_uint_t                        subscriber;
     ngx_uint_t                        reported;  /* the last state logged */
     ngx_uint_t                        addr;      /* rcf->addrs[] in use */
+    ngx_uint_t                        push;      /* PUSH_*, events link */
+    ngx_uint_t                        unexpected;
     const char                       *name;
 } ngx_http_tenant_guard_link_t;
 
@@ -88,6 +102,21 @@ static void ngx_http_tenant_guard_waiter_detach(void *data);
 static ngx_int_t ngx_http_tenant_guard_reply_copy(ngx_pool_t *pool,
     redisReply *from, ngx_http_tenant_guard_reply_t *to);
 
+static void ngx_http_tenant_guard_guard_install(redisAsyncContext *ac);
+static ngx_int_t ngx_http_tenant_guard_guard_check(const redisReadTask *task,
+    int type, int elements, const char *str, size_t len);
+static ngx_int_t ngx_http_tenant_guard_guard_push(
+    ngx_http_tenant_guard_link_t *link, const redisReadTask *task, int type,
+    const char *str, size_t len);
+static void *ngx_http_tenant_guard_guard_string(const redisReadTask *task,
+    char *str, size_t len);
+static void *ngx_http_tenant_guard_guard_array(const redisReadTask *task,
+    int elements);
+static void *ngx_http_tenant_guard_guard_integer(const redisReadTask *task,
+    long long value);
+static void *ngx_http_tenant_guard_guard_nil(const redisReadTask *task);
+static void ngx_http_tenant_guard_guard_free(void *reply);
+
 static void ngx_http_tenant_guard_ev_add_read(void *privdata);
 static void ngx_http_tenant_guard_ev_set(ngx_event_t *ev, ngx_int_t event,
     ngx_uint_t on);
@@ -107,6 +136,17 @@ static ngx_http_tenant_guard_link_t         ngx_http_tenant_guard_cmd;
 static ngx_http_tenant_guard_link_t         ngx_http_tenant_guard_sub;
 static ngx_log_t                           *ngx_http_tenant_guard_log;
 static ngx_uint_t                           ngx_http_tenant_guard_exiting;
+
+/* hiredis's own reply functions, which the guard's call once it agrees */
+static redisReplyObjectFunctions           *ngx_http_tenant_guard_hiredis_fn;
+
+static redisReplyObjectFunctions  ngx_http_tenant_guard_guard_fn = {
+    ngx_http_tenant_guard_guard_string,
+    ngx_http_tenant_guard_guard_array,
+    ngx_http_tenant_guard_guard_integer,
+    ngx_http_tenant_guard_guard_nil,
+    ngx_http_tenant_guard_guard_free
+};
 
 
 /*
@@ -412,6 +452,8 @@ ngx_http_tenant_guard_link_connect(ngx_http_tenant_guard_link_t *link)
         return;
     }
 
+    ngx_http_tenant_guard_guard_install(ac);
+
     c = ngx_get_connection(ac->c.fd, ngx_http_tenant_guard_log);
     if (c == NULL) {
         redisAsyncFree(ac);
@@ -428,6 +470,8 @@ ngx_http_tenant_guard_link_connect(ngx_http_tenant_guard_link_t *link)
     link->ac = ac;
     link->conn = c;
     link->state = NGX_HTTP_TENANT_GUARD_LINK_CONNECTING;
+    link->push = NGX_HTTP_TENANT_GUARD_PUSH_NONE;
+    link->unexpected = 0;
 
     ac->data = link;
     ac->ev.data = link;
@@ -540,6 +584,16 @@ ngx_http_tenant_guard_on_disconnect(const redisAsyncContext *ac, int status)
     }
 
     if (ngx_http_tenant_guard_exiting) {
+        return;
+    }
+
+    if (link->unexpected) {
+
+        /* a server that breaks the protocol is not dialed in a storm */
+
+        ngx_http_tenant_guard_link_report(link, 0, "an unexpected reply");
+        link->backoff = NGX_HTTP_TENANT_GUARD_BACKOFF_MAX;
+        ngx_http_tenant_guard_link_retry(link);
         return;
     }
 
@@ -1039,6 +1093,188 @@ ngx_http_tenant_guard_reply_copy(ngx_pool_t *pool, redisReply *from,
         to->type = NGX_HTTP_TENANT_GUARD_REPLY_NIL;
         return NGX_OK;
     }
+}
+
+
+/*
+ * The reply guard: hiredis's reader makes each reply's objects through
+ * these functions, the reply's own first, then its elements.  A reply that
+ * no command waits for (hiredis would assert), except an error, which
+ * hiredis itself turns into a closed link ("max number of clients"), and
+ * on the events link a message other than ["subscribe", channel, n] or
+ * ["message", channel, key] (hiredis would assert or read past the array)
+ * are refused: the object is not made, the reader fails ("out of memory"
+ * to hiredis) and hiredis closes the link, answering every waiting command
+ * with no reply.  on_disconnect says why.
+ */
+
+static void
+ngx_http_tenant_guard_guard_install(redisAsyncContext *ac)
+{
+    if (ngx_http_tenant_guard_hiredis_fn == NULL) {
+        ngx_http_tenant_guard_hiredis_fn = ac->c.reader->fn;
+    }
+
+    ac->c.reader->fn = &ngx_http_tenant_guard_guard_fn;
+    ac->c.reader->privdata = ac;
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_guard_check(const redisReadTask *task, int type,
+    int elements, const char *str, size_t len)
+{
+    redisAsyncContext             *ac = task->privdata;
+    ngx_http_tenant_guard_link_t  *link;
+
+    link = ac->data;
+
+    if (task->parent != NULL) {
+
+        /* an element: of a reply a command waits for, or of a message */
+
+        if (link->push == NGX_HTTP_TENANT_GUARD_PUSH_NONE) {
+            return NGX_OK;
+        }
+
+        if (ngx_http_tenant_guard_guard_push(link, task, type, str, len)
+            == NGX_OK)
+        {
+            return NGX_OK;
+        }
+
+        link->unexpected = 1;
+        return NGX_ERROR;
+    }
+
+    link->push = NGX_HTTP_TENANT_GUARD_PUSH_NONE;
+
+    if (ac->replies.head != NULL || type == REDIS_REPLY_ERROR) {
+        return NGX_OK;
+    }
+
+    if (link->subscriber && type == REDIS_REPLY_ARRAY && elements == 3) {
+        link->push = NGX_HTTP_TENANT_GUARD_PUSH_ANY;
+        return NGX_OK;
+    }
+
+    link->unexpected = 1;
+    return NGX_ERROR;
+}
+
+
+/* an element of a message: the three that on_message reads, as it reads */
+
+static ngx_int_t
+ngx_http_tenant_guard_guard_push(ngx_http_tenant_guard_link_t *link,
+    const redisReadTask *task, int type, const char *str, size_t len)
+{
+    ngx_str_t  *channel;
+
+    if (task->parent->parent != NULL) {
+        return NGX_ERROR;
+    }
+
+    switch (task->idx) {
+
+    case 0:
+        if (type != REDIS_REPLY_STRING) {
+            return NGX_ERROR;
+        }
+
+        if (len == 9 && ngx_strncmp(str, "subscribe", 9) == 0) {
+            link->push = NGX_HTTP_TENANT_GUARD_PUSH_SUBSCRIBE;
+            return NGX_OK;
+        }
+
+        if (len == 7 && ngx_strncmp(str, "message", 7) == 0) {
+            link->push = NGX_HTTP_TENANT_GUARD_PUSH_MESSAGE;
+            return NGX_OK;
+        }
+
+        return NGX_ERROR;
+
+    case 1:
+        channel = &ngx_http_tenant_guard_rcf->channel;
+
+        if (type != REDIS_REPLY_STRING || len != channel->len
+            || ngx_strncmp(str, channel->data, len) != 0)
+        {
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+
+    default:
+        if (link->push == NGX_HTTP_TENANT_GUARD_PUSH_SUBSCRIBE) {
+            return (type == REDIS_REPLY_INTEGER) ? NGX_OK : NGX_ERROR;
+        }
+
+        return (type == REDIS_REPLY_STRING) ? NGX_OK : NGX_ERROR;
+    }
+}
+
+
+static void *
+ngx_http_tenant_guard_guard_string(const redisReadTask *task, char *str,
+    size_t len)
+{
+    if (ngx_http_tenant_guard_guard_check(task, task->type, 0, str, len)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return ngx_http_tenant_guard_hiredis_fn->createString(task, str, len);
+}
+
+
+static void *
+ngx_http_tenant_guard_guard_array(const redisReadTask *task, int elements)
+{
+    if (ngx_http_tenant_guard_guard_check(task, REDIS_REPLY_ARRAY, elements,
+                                          NULL, 0)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return ngx_http_tenant_guard_hiredis_fn->createArray(task, elements);
+}
+
+
+static void *
+ngx_http_tenant_guard_guard_integer(const redisReadTask *task,
+    long long value)
+{
+    if (ngx_http_tenant_guard_guard_check(task, REDIS_REPLY_INTEGER, 0,
+                                          NULL, 0)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return ngx_http_tenant_guard_hiredis_fn->createInteger(task, value);
+}
+
+
+static void *
+ngx_http_tenant_guard_guard_nil(const redisReadTask *task)
+{
+    if (ngx_http_tenant_guard_guard_check(task, REDIS_REPLY_NIL, 0, NULL, 0)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return ngx_http_tenant_guard_hiredis_fn->createNil(task);
+}
+
+
+static void
+ngx_http_tenant_guard_guard_free(void *reply)
+{
+    ngx_http_tenant_guard_hiredis_fn->freeObject(reply);
 }
 
 

@@ -29,6 +29,16 @@ package TG::Redis;
 #   my $f = TG::Redis::Fake->start('garbage');    # answers every read with junk
 #   my $f = TG::Redis::Fake->start('close');      # reads the first command
 #                                                 # (logged), closes
+#   my $f = TG::Redis::Fake->start('script', {CMD => $bytes, '*' => $bytes,
+#             late => $bytes, late_after => SECONDS});
+#                           # parses the commands (RESP arrays) and answers
+#                           # each with the bytes given for its name (any
+#                           # number of replies, or none), '*' for the rest;
+#                           # by default PING +PONG, AUTH and SELECT +OK,
+#                           # SUBSCRIBE a proper ack, the rest :0; "late" is
+#                           # sent once per connection, late_after (0.2s)
+#                           # after its first answer, unasked
+#   $f->commands            # the names of the commands it read, in order
 #   $f->port, $f->addr, $f->accepted (connections accepted so far),
 #   $f->accept_times, $f->first_times('PING'), $f->reads, $f->stop
 #
@@ -515,11 +525,12 @@ use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes ();
 
-# start('blackhole' | 'garbage' | 'close' [, $junk])
+# start('blackhole' | 'garbage' | 'close' [, $junk]), start('script', \%answers)
 sub start {
     my ($class, $mode, $junk) = @_;
     TG::init_root();
-    $junk //= "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    $junk //= "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+        unless $mode eq 'script';
     my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
                                   Proto => 'tcp', Listen => 64,
                                   ReuseAddr => 1)
@@ -541,13 +552,52 @@ sub start {
                  $class;
 }
 
+# the complete commands at the head of $$buf (removed from it): array refs
+sub _commands {
+    my ($buf) = @_;
+    my @cmds;
+    while ($$buf =~ /\A\*(\d+)\r\n/) {
+        my ($n, $off, @a) = ($1, length($&));
+        for (1 .. $n) {
+            substr($$buf, $off) =~ /\A\$(\d+)\r\n/ or return @cmds;
+            my $len = $1;
+            $off += length($&);
+            return @cmds if length($$buf) < $off + $len + 2;
+            push @a, substr($$buf, $off, $len);
+            $off += $len + 2;
+        }
+        substr($$buf, 0, $off, '');
+        push @cmds, \@a;
+    }
+    return @cmds;
+}
+
+sub _answer {
+    my ($script, $cmd) = @_;
+    my $name = uc($cmd->[0] // '');
+    return $script->{$name} if exists $script->{$name};
+    return "+PONG\r\n" if $name eq 'PING';
+    return "+OK\r\n" if $name eq 'AUTH' || $name eq 'SELECT';
+    return "*3\r\n\$9\r\nsubscribe\r\n\$" . length($cmd->[1]) . "\r\n"
+           . "$cmd->[1]\r\n:1\r\n" if $name eq 'SUBSCRIBE';
+    return $script->{'*'} // ":0\r\n";
+}
+
 sub _serve {
     my ($l, $mode, $junk, $log) = @_;
     my $sel = IO::Select->new($l);
+    my (%buf, %late, %asked);
     open my $lf, '>>', $log or POSIX::_exit(1);
     $lf->autoflush(1);
     while (1) {
-        for my $s ($sel->can_read(1)) {
+        # 'script': what is due unasked
+        for my $k (keys %late) {
+            next if $late{$k}[1] > Time::HiRes::time();
+            my ($s) = @{delete $late{$k}};
+            syswrite($s, $junk->{late});
+            print $lf "late\n";
+        }
+        for my $s ($sel->can_read($mode eq 'script' ? 0.02 : 1)) {
             if ($s == $l) {
                 my $c = $l->accept or next;
                 printf $lf "accept %.6f\n", Time::HiRes::time();
@@ -558,11 +608,28 @@ sub _serve {
             my $n = sysread($s, my $buf, 65536);
             if (!$n) {
                 $sel->remove($s);
+                delete $buf{$s};
+                delete $late{$s};
+                delete $asked{$s};
                 close $s;
                 print $lf "close\n";
                 next;
             }
             print $lf "read $n\n";
+            if ($mode eq 'script') {
+                $buf{$s} .= $buf;
+                my $out = '';
+                for my $cmd (_commands(\$buf{$s})) {
+                    printf $lf "cmd %s\n", uc($cmd->[0] // '?');
+                    $out .= _answer($junk, $cmd);
+                }
+                syswrite($s, $out) if length $out;
+                if (defined $junk->{late} && !$asked{$s}++) {
+                    $late{$s} = [$s, Time::HiRes::time()
+                                     + ($junk->{late_after} // 0.2)];
+                }
+                next;
+            }
             if ($mode eq 'close') {
                 # which link it was: the first command it sent
                 my ($cmd) = $buf =~ /\A\*\d+\r\n\$\d+\r\n(\w+)/;
@@ -599,6 +666,7 @@ sub accept_times { $_[0]->_logged(qr/^accept (\S+)$/m) }
 sub first_times  { $_[0]->_logged(qr/^first (\S+) \Q$_[1]\E$/m) }
 
 sub reads        { scalar $_[0]->_logged(qr/^read /m) }
+sub commands     { $_[0]->_logged(qr/^cmd (\S+)$/m) }
 
 sub stop {
     my ($self) = @_;
