@@ -55,6 +55,10 @@ typedef struct {
     ngx_uint_t                        addr;      /* rcf->addrs[] in use */
     ngx_uint_t                        push;      /* PUSH_*, events link */
     ngx_uint_t                        unexpected;
+    ngx_resolver_ctx_t               *resolving;
+    ngx_uint_t                        resolved;  /* answers used so far */
+    ngx_uint_t                        unresolved; /* the failure logged */
+    u_char                            ip[NGX_SOCKADDR_STRLEN + 1];
     const char                       *name;
 } ngx_http_tenant_guard_link_t;
 
@@ -72,8 +76,13 @@ typedef struct {
 
 static ngx_int_t ngx_http_tenant_guard_redis_resolve(ngx_conf_t *cf,
     ngx_http_tenant_guard_redis_conf_t *rcf);
-static void ngx_http_tenant_guard_link_connect(
+static void ngx_http_tenant_guard_link_resolve(
     ngx_http_tenant_guard_link_t *link);
+static void ngx_http_tenant_guard_link_resolved(ngx_resolver_ctx_t *ctx);
+static void ngx_http_tenant_guard_link_unresolved(
+    ngx_http_tenant_guard_link_t *link, const char *why);
+static void ngx_http_tenant_guard_link_connect(
+    ngx_http_tenant_guard_link_t *link, const char *ip);
 static void ngx_http_tenant_guard_link_timer(ngx_event_t *ev);
 static void ngx_http_tenant_guard_link_down(ngx_http_tenant_guard_link_t *link,
     const char *why);
@@ -136,6 +145,9 @@ static ngx_http_tenant_guard_link_t         ngx_http_tenant_guard_cmd;
 static ngx_http_tenant_guard_link_t         ngx_http_tenant_guard_sub;
 static ngx_log_t                           *ngx_http_tenant_guard_log;
 static ngx_uint_t                           ngx_http_tenant_guard_exiting;
+
+/* the http level's "resolver", for a host given by name; NULL: none */
+static ngx_http_core_loc_conf_t            *ngx_http_tenant_guard_resolver;
 
 /* hiredis's own reply functions, which the guard's call once it agrees */
 static redisReplyObjectFunctions           *ngx_http_tenant_guard_hiredis_fn;
@@ -304,8 +316,15 @@ static ngx_int_t
 ngx_http_tenant_guard_redis_resolve(ngx_conf_t *cf,
     ngx_http_tenant_guard_redis_conf_t *rcf)
 {
-    ngx_uint_t  i;
     ngx_url_t   u;
+    ngx_uint_t  i;
+    ngx_addr_t  addr;
+
+    /* a name, not an address: a worker may ask nginx's resolver again */
+
+    rcf->named = (ngx_parse_addr(cf->pool, &addr, rcf->host.data,
+                                 rcf->host.len)
+                  != NGX_OK);
 
     ngx_memzero(&u, sizeof(ngx_url_t));
 
@@ -349,6 +368,9 @@ ngx_http_tenant_guard_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_tenant_guard_event_pt event,
     ngx_http_tenant_guard_events_state_pt state)
 {
+    ngx_http_conf_ctx_t       *http;
+    ngx_http_core_loc_conf_t  *clcf;
+
     ngx_http_tenant_guard_rcf = rcf;
     ngx_http_tenant_guard_event = event;
     ngx_http_tenant_guard_events_state = state;
@@ -362,7 +384,23 @@ ngx_http_tenant_guard_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_tenant_guard_cmd.timer.cancelable = 1;
     ngx_http_tenant_guard_cmd.reported = NGX_HTTP_TENANT_GUARD_LINK_UP;
 
-    ngx_http_tenant_guard_link_connect(&ngx_http_tenant_guard_cmd);
+    ngx_http_tenant_guard_resolver = NULL;
+
+    http = (ngx_http_conf_ctx_t *) ngx_get_conf(cycle->conf_ctx,
+                                                ngx_http_module);
+    clcf = http->loc_conf[ngx_http_core_module.ctx_index];
+
+    /* without "resolver", nginx leaves a dummy one with no server */
+
+    if (rcf->named && clcf->resolver != NULL
+        && clcf->resolver->connections.nelts > 0)
+    {
+        ngx_http_tenant_guard_resolver = clcf;
+    }
+
+    /* the first dial uses the addresses resolved at configuration */
+
+    ngx_http_tenant_guard_link_connect(&ngx_http_tenant_guard_cmd, NULL);
 
     /* one subscriber per host is enough: the zone is the host's */
 
@@ -376,7 +414,7 @@ ngx_http_tenant_guard_redis_init_process(ngx_cycle_t *cycle,
         ngx_http_tenant_guard_sub.timer.cancelable = 1;
         ngx_http_tenant_guard_sub.reported = NGX_HTTP_TENANT_GUARD_LINK_UP;
 
-        ngx_http_tenant_guard_link_connect(&ngx_http_tenant_guard_sub);
+        ngx_http_tenant_guard_link_connect(&ngx_http_tenant_guard_sub, NULL);
     }
 
     return NGX_OK;
@@ -399,6 +437,11 @@ ngx_http_tenant_guard_redis_exit_process(void)
             ngx_del_timer(&links[i]->timer);
         }
 
+        if (links[i]->resolving) {
+            ngx_resolve_name_done(links[i]->resolving);
+            links[i]->resolving = NULL;
+        }
+
         if (links[i]->ac) {
             redisAsyncFree(links[i]->ac);
             links[i]->ac = NULL;
@@ -414,8 +457,122 @@ ngx_http_tenant_guard_redis_up(void)
 }
 
 
+/*
+ * A re-dial of a host given by name asks nginx's resolver first (when the
+ * http level has a "resolver"): without blocking, and with the answer of
+ * now, not of the last reload.  No resolver, or no answer: the addresses
+ * resolved at configuration.
+ */
+
 static void
-ngx_http_tenant_guard_link_connect(ngx_http_tenant_guard_link_t *link)
+ngx_http_tenant_guard_link_resolve(ngx_http_tenant_guard_link_t *link)
+{
+    ngx_resolver_ctx_t        *ctx;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_tenant_guard_resolver;
+
+    if (clcf == NULL) {
+        ngx_http_tenant_guard_link_connect(link, NULL);
+        return;
+    }
+
+    ctx = ngx_resolve_start(clcf->resolver, NULL);
+
+    if (ctx == NULL || ctx == NGX_NO_RESOLVER) {
+        ngx_http_tenant_guard_link_unresolved(link, ctx ? "no resolver"
+                                                        : "out of memory");
+        ngx_http_tenant_guard_link_connect(link, NULL);
+        return;
+    }
+
+    ctx->name = ngx_http_tenant_guard_rcf->host;
+    ctx->handler = ngx_http_tenant_guard_link_resolved;
+    ctx->data = link;
+    ctx->timeout = (clcf->resolver_timeout == NGX_CONF_UNSET_MSEC)
+                   ? 30000 : clcf->resolver_timeout;
+    ctx->cancelable = 1;
+
+    /* the handler may run at once, from a cached answer */
+
+    link->resolving = ctx;
+
+    if (ngx_resolve_name(ctx) != NGX_OK) {
+        link->resolving = NULL;
+        ngx_http_tenant_guard_link_unresolved(link, "out of memory");
+        ngx_http_tenant_guard_link_connect(link, NULL);
+    }
+}
+
+
+static void
+ngx_http_tenant_guard_link_resolved(ngx_resolver_ctx_t *ctx)
+{
+    size_t                         len;
+    ngx_uint_t                     i;
+    ngx_http_tenant_guard_link_t  *link = ctx->data;
+
+    link->resolving = NULL;
+
+    if (ctx->state != NGX_OK || ctx->naddrs == 0) {
+        ngx_http_tenant_guard_link_unresolved(link,
+                                   ctx->state != NGX_OK
+                                   ? ngx_resolver_strerror(ctx->state)
+                                   : "no address");
+        ngx_resolve_name_done(ctx);
+        ngx_http_tenant_guard_link_connect(link, NULL);
+        return;
+    }
+
+    /* each re-dial takes the next address of the answer */
+
+    i = link->resolved++ % ctx->naddrs;
+
+    len = ngx_sock_ntop(ctx->addrs[i].sockaddr, ctx->addrs[i].socklen,
+                        link->ip, NGX_SOCKADDR_STRLEN, 0);
+    link->ip[len] = '\0';
+
+    ngx_resolve_name_done(ctx);
+
+    if (link->unresolved) {
+        link->unresolved = 0;
+
+        ngx_log_error(NGX_LOG_NOTICE, ngx_http_tenant_guard_log, 0,
+                      "tenant_guard: %s link: \"%V\" is resolved again",
+                      link->name, &ngx_http_tenant_guard_rcf->host);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, ngx_http_tenant_guard_log, 0,
+                   "tenant_guard: %s link: dialing %s", link->name, link->ip);
+
+    ngx_http_tenant_guard_link_connect(link, (char *) link->ip);
+}
+
+
+/* said once, until an answer comes again */
+
+static void
+ngx_http_tenant_guard_link_unresolved(ngx_http_tenant_guard_link_t *link,
+    const char *why)
+{
+    if (link->unresolved) {
+        return;
+    }
+
+    link->unresolved = 1;
+
+    ngx_log_error(NGX_LOG_ERR, ngx_http_tenant_guard_log, 0,
+                  "tenant_guard: %s link: \"%V\" could not be resolved "
+                  "(%s), dialing its addresses from the configuration",
+                  link->name, &ngx_http_tenant_guard_rcf->host, why);
+}
+
+
+/* ip: an address the resolver gave; NULL: the configuration's next one */
+
+static void
+ngx_http_tenant_guard_link_connect(ngx_http_tenant_guard_link_t *link,
+    const char *ip)
 {
     ngx_connection_t                    *c;
     redisAsyncContext                   *ac;
@@ -425,6 +582,9 @@ ngx_http_tenant_guard_link_connect(ngx_http_tenant_guard_link_t *link)
 
     if (rcf->path.len) {
         ac = redisAsyncConnectUnix((char *) rcf->path.data);
+
+    } else if (ip != NULL) {
+        ac = redisAsyncConnect(ip, rcf->port);
 
     } else {
 
@@ -713,7 +873,7 @@ ngx_http_tenant_guard_link_timer(ngx_event_t *ev)
         return;
     }
 
-    ngx_http_tenant_guard_link_connect(link);
+    ngx_http_tenant_guard_link_resolve(link);
 }
 
 

@@ -41,6 +41,7 @@ typedef struct {
     ngx_str_t                      *addrs;     /* host resolved: IP texts,
                                                   NUL-terminated */
     ngx_uint_t                      naddrs;
+    ngx_uint_t                      named;     /* host is not an address */
     ngx_str_t                       path;      /* unix:PATH, NUL-terminated */
     ngx_int_t                       db;
     ngx_str_t                       user;

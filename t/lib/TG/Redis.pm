@@ -7,6 +7,8 @@ package TG::Redis;
 #
 #   my $r = TG::Redis->start(password => 'pw');   # redis-server on a free
 #       127.0.0.1 port, --save '' --appendonly no, its own temp dir
+#       (host => '127.0.0.2': bound to that loopback address instead;
+#       port => N: that port)
 #   $r->port, $r->addr ("127.0.0.1:PORT"), $r->pid, $r->running
 #   $r->cmd(@args)          one command on the helper's own connection (RESP,
 #                           AUTH'd); dies on an error reply, see ->try
@@ -115,13 +117,14 @@ sub start {
         password => $o{password},
         extra    => $o{args} || [],
         port     => $o{port},
+        host     => $o{host} // '127.0.0.1',
     }, $class;
     $self->_spawn(!defined $o{port});
     return $self;
 }
 
 sub port     { $_[0]{port} }
-sub addr     { '127.0.0.1:' . $_[0]{port} }
+sub addr     { "$_[0]{host}:$_[0]{port}" }
 sub pid      { $_[0]{pid} }
 sub dir      { $_[0]{dir} }
 sub password { $_[0]{password} }
@@ -132,7 +135,7 @@ sub _spawn {
     my $why = '';
     for my $try (1 .. ($any_port ? 5 : 1)) {
         $self->{port} = TG::free_port() if $any_port;
-        my @args = ('--port', $self->{port}, '--bind', '127.0.0.1',
+        my @args = ('--port', $self->{port}, '--bind', $self->{host},
                     '--save', '', '--appendonly', 'no',
                     '--dir', $self->{dir}, '--daemonize', 'no',
                     '--logfile', "$self->{dir}/redis.log",
@@ -201,7 +204,7 @@ sub _drop {
 sub _connect {
     my ($self, $timeout) = @_;
     return if $self->{sock};
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+    my $s = IO::Socket::INET->new(PeerAddr => $self->{host},
                                   PeerPort => $self->{port}, Proto => 'tcp',
                                   Timeout => $timeout // 2)
         or die "TG::Redis: connect to $self->{port}: $!\n";
@@ -384,7 +387,8 @@ sub wait_links {
 # MONITOR on a connection of its own: what Redis executes from now on
 sub monitor {
     my ($self) = @_;
-    my $m = bless { port => $self->{port}, password => $self->{password} },
+    my $m = bless { port => $self->{port}, password => $self->{password},
+                    host => $self->{host} },
                   ref $self;
     $m->_connect;
     my ($ok, $v) = $m->_call('MONITOR');
