@@ -51,7 +51,14 @@
 #define NGX_HTTP_TENANT_GUARD_KIND_BAN_ID    3  /* workspace + identifier */
 #define NGX_HTTP_TENANT_GUARD_KIND_BAN_IP    4  /* client address */
 #define NGX_HTTP_TENANT_GUARD_KIND_POLICY    5  /* workspace, from Redis */
-#define NGX_HTTP_TENANT_GUARD_KIND_JTI       6  /* jti -> token digest */
+#define NGX_HTTP_TENANT_GUARD_KIND_JTI       6  /* jti -> token digests */
+#define NGX_HTTP_TENANT_GUARD_KIND_JTI_HOLD  7  /* jti named by tg:events */
+
+/* the token digests a jti's index entry names: both ECDSA S forms, more */
+#define NGX_HTTP_TENANT_GUARD_JTI_TOKENS     4
+
+/* how long an invalid token's refusal is remembered, in seconds */
+#define NGX_HTTP_TENANT_GUARD_NEGATIVE_TTL   5
 
 #define NGX_HTTP_TENANT_GUARD_FAILURE_CLOSED 0
 #define NGX_HTTP_TENANT_GUARD_FAILURE_OPEN   1
@@ -68,6 +75,10 @@ typedef struct {
 } ngx_http_tenant_guard_keys_t;
 
 
+typedef struct ngx_http_tenant_guard_negative_s
+    ngx_http_tenant_guard_negative_t;
+
+
 typedef struct {
     ngx_rbtree_t                  rbtree;
     ngx_rbtree_node_t             sentinel;
@@ -78,6 +89,8 @@ typedef struct {
     ngx_uint_t                    evictions;
     ngx_uint_t                    events_up;  /* the tg:events link */
     time_t                        events_since;
+    ngx_http_tenant_guard_negative_t *negatives;  /* a table of its own */
+    ngx_uint_t                    nnegatives;
 } ngx_http_tenant_guard_shctx_t;
 
 
@@ -269,6 +282,19 @@ ngx_uint_t ngx_http_tenant_guard_zone_events_since(
     ngx_http_tenant_guard_zone_t *zone, time_t stored);
 void ngx_http_tenant_guard_zone_remove(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len);
+ngx_int_t ngx_http_tenant_guard_zone_put_token(
+    ngx_http_tenant_guard_zone_t *zone, u_char *key, u_char *value, size_t n,
+    time_t expires, u_char *jti, size_t jti_len);
+void ngx_http_tenant_guard_zone_revoke(ngx_http_tenant_guard_zone_t *zone,
+    u_char *jti, size_t len, time_t hold);
+ngx_int_t ngx_http_tenant_guard_zone_negative_get(
+    ngx_http_tenant_guard_zone_t *zone, u_char *key, uint32_t fingerprint,
+    ngx_uint_t opaque, ngx_pool_t *pool, ngx_str_t *detail, time_t *stored);
+void ngx_http_tenant_guard_zone_negative_put(
+    ngx_http_tenant_guard_zone_t *zone, u_char *key, uint32_t fingerprint,
+    ngx_uint_t opaque, ngx_str_t *detail, time_t expires);
+void ngx_http_tenant_guard_zone_negative_hold(
+    ngx_http_tenant_guard_zone_t *zone, u_char *key, time_t hold);
 
 /* _store.c: the only way to Redis, and the only file naming its keys */
 char *ngx_http_tenant_guard_redis(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -166,7 +166,7 @@ static void
 ngx_http_tenant_guard_store_event(ngx_str_t *key)
 {
     u_char                             *p;
-    size_t                              n;
+    time_t                              hold;
     ngx_str_t                           name;
     ngx_uint_t                          i;
     u_char                              digest[32];
@@ -196,6 +196,14 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                    "tenant_guard: invalidation of \"%V\"", key);
 
+    /*
+     * An answer Redis gave before the change may still be on its way to a
+     * request, for as long as a command may take: what depends on it is
+     * not kept until then.
+     */
+
+    hold = ngx_time() + (time_t) (tmcf->redis->timeout / 1000) + 2;
+
     if (name.len > 3 && ngx_strncmp(name.data, "ws:", 3) == 0) {
         ngx_http_tenant_guard_zone_remove(tmcf->zone,
                                           NGX_HTTP_TENANT_GUARD_KIND_POLICY,
@@ -219,6 +227,10 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
         ngx_http_tenant_guard_zone_remove(tmcf->zone,
                                           NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
                                           digest, 32);
+
+        /* an unknown token may have just been written */
+
+        ngx_http_tenant_guard_zone_negative_hold(tmcf->zone, digest, hold);
         return;
     }
 
@@ -231,20 +243,10 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
 
     if (name.len > 8 && ngx_strncmp(name.data, "revoked:", 8) == 0) {
 
-        /* the jti index names the cached token */
+        /* the jti index names every cached encoding of the token */
 
-        if (ngx_http_tenant_guard_zone_get(tmcf->zone,
-                                           NGX_HTTP_TENANT_GUARD_KIND_JTI,
-                                           name.data + 8, name.len - 8,
-                                           digest, sizeof(digest), &n)
-            == NGX_OK
-            && n == 32)
-        {
-            ngx_http_tenant_guard_zone_remove(tmcf->zone,
-                                              NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
-                                              digest, 32);
-        }
-
+        ngx_http_tenant_guard_zone_revoke(tmcf->zone, name.data + 8,
+                                          name.len - 8, hold);
         return;
     }
 }

@@ -53,7 +53,13 @@ static ngx_int_t ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx);
 static void ngx_http_tenant_guard_token_cache(
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_zone_t *zone,
-    ngx_http_tenant_guard_ctx_t *ctx);
+    ngx_http_tenant_guard_ctx_t *ctx, size_t jti_len);
+static ngx_int_t ngx_http_tenant_guard_token_refused(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t opaque);
+static void ngx_http_tenant_guard_token_refuse(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_str_t *token, ngx_uint_t opaque);
 static ngx_str_t *ngx_http_tenant_guard_token_strings(
     ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t i);
 
@@ -71,6 +77,7 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
 {
     ngx_int_t                           rc;
     ngx_str_t                           token, record;
+    ngx_uint_t                          opaque;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     rc = ngx_http_tenant_guard_token_bearer(r, &token);
@@ -90,6 +97,8 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
     }
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    opaque = lcf->opaque && !tg_jwt_is_compact(token.data, token.len);
 
     if (tmcf->zone && token.len <= lcf->max_token_size
         && !ctx->ask.answered)
@@ -116,9 +125,16 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
             ctx->result = TG_RESULT_ALLOW;
             return NGX_OK;
         }
+
+        rc = ngx_http_tenant_guard_token_refused(r, lcf, tmcf->zone, ctx,
+                                                 opaque);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
     }
 
-    if (lcf->opaque && !tg_jwt_is_compact(token.data, token.len)) {
+    if (opaque) {
         ctx->from = NGX_HTTP_TENANT_GUARD_FROM_RECORD;
 
         rc = ngx_http_tenant_guard_store_token(r, ctx, &record);
@@ -131,6 +147,7 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
         case NGX_DECLINED:
             ctx->result = TG_RESULT_INVALID_TOKEN;
             ngx_str_set(&ctx->detail, "unknown token");
+            ngx_http_tenant_guard_token_refuse(r, lcf, ctx, &token, 1);
             return NGX_OK;
 
         case NGX_BUSY:
@@ -247,7 +264,11 @@ ngx_http_tenant_guard_token_record(ngx_http_request_t *r,
 }
 
 
-/* a verified token goes to the zone, and its jti to the revocation index */
+/*
+ * A verified token goes to the zone, named in its jti's revocation index
+ * (every encoding of one token: an ECDSA signature's two S forms are two
+ * tokens of one jti).
+ */
 
 static void
 ngx_http_tenant_guard_token_keep(ngx_http_request_t *r,
@@ -261,14 +282,10 @@ ngx_http_tenant_guard_token_keep(ngx_http_request_t *r,
         return;
     }
 
-    ngx_http_tenant_guard_token_cache(lcf, tmcf->zone, ctx);
+    /* the jti is indexed only where tg:events can revoke it */
 
-    if (ctx->jti.len && tmcf->redis) {
-        (void) ngx_http_tenant_guard_zone_put(tmcf->zone,
-                                              NGX_HTTP_TENANT_GUARD_KIND_JTI,
-                                              ctx->jti.data, ctx->jti.len,
-                                              ctx->key, 32, ctx->exp);
-    }
+    ngx_http_tenant_guard_token_cache(lcf, tmcf->zone, ctx,
+                                      tmcf->redis ? ctx->jti.len : 0);
 }
 
 
@@ -292,6 +309,11 @@ ngx_http_tenant_guard_token_verify(ngx_http_request_t *r,
         }
 
         ngx_memcpy(ctx->detail.data, err, ctx->detail.len);
+
+        if (jwt.final) {
+            ngx_http_tenant_guard_token_refuse(r, lcf, ctx, token, 0);
+        }
+
         return NGX_OK;
     }
 
@@ -411,7 +433,8 @@ ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
 
 static void
 ngx_http_tenant_guard_token_cache(ngx_http_tenant_guard_loc_conf_t *lcf,
-    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_ctx_t *ctx)
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_ctx_t *ctx,
+    size_t jti_len)
 {
     u_char                          *p;
     size_t                           n;
@@ -459,12 +482,78 @@ ngx_http_tenant_guard_token_cache(ngx_http_tenant_guard_loc_conf_t *lcf,
 
     p = ngx_cpymem(p, ctx->payload.data, ctx->payload.len);
 
-    /* kept until exp, never past it; a full zone just caches less */
+    /*
+     * kept until exp, never past it; a full zone just caches less, and a
+     * jti revoked a moment ago not at all
+     */
 
-    (void) ngx_http_tenant_guard_zone_put(zone,
-                                          NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
-                                          ctx->key, 32, buf, p - buf,
-                                          ctx->exp);
+    (void) ngx_http_tenant_guard_zone_put_token(zone, ctx->key, buf, p - buf,
+                                                ctx->exp, ctx->jti.data,
+                                                jti_len);
+}
+
+
+/*
+ * A refusal the zone remembers for this token under this configuration:
+ * NGX_OK with the first refusal's description (the caller counts it as
+ * any invalid token), NGX_DECLINED, or NGX_ERROR.  An opaque token's
+ * "unknown" is trusted only as fresh as Redis's other answers.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_token_refused(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t opaque)
+{
+    time_t     stored;
+    ngx_int_t  rc;
+    ngx_str_t  detail;
+
+    rc = ngx_http_tenant_guard_zone_negative_get(zone, ctx->key,
+                                                 lcf->fingerprint, opaque,
+                                                 r->pool, &detail, &stored);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (opaque && !ngx_http_tenant_guard_store_fresh(r, stored)) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "tenant_guard: refusal from zone, token_id: %V",
+                   &ctx->token_id);
+
+    ctx->result = TG_RESULT_INVALID_TOKEN;
+    ctx->detail = detail;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Remembers a refusal that time cannot change (a bad signature, a
+ * malformed token, an unknown kid, an opaque token Redis does not know)
+ * for a few seconds, so that a flood of one invalid token costs one check.
+ */
+
+static void
+ngx_http_tenant_guard_token_refuse(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_str_t *token, ngx_uint_t opaque)
+{
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    if (tmcf->zone == NULL || token->len > lcf->max_token_size) {
+        return;
+    }
+
+    ngx_http_tenant_guard_zone_negative_put(tmcf->zone, ctx->key,
+                                      lcf->fingerprint, opaque, &ctx->detail,
+                                      ngx_time()
+                                      + NGX_HTTP_TENANT_GUARD_NEGATIVE_TTL);
 }
 
 

@@ -13,9 +13,19 @@
 
 /*
  * One zone holds every kind of entry (verified tokens, idle timestamps,
- * and later bans and counters), keyed by kind and key bytes, in an rbtree
- * with an LRU queue; entries expire at their own time.  Values are copied
- * in and out under the zone's mutex, which no other file takes.
+ * bans and counters), keyed by kind and key bytes, in an rbtree with an
+ * LRU queue; entries expire at their own time.  Values are copied in and
+ * out under the zone's mutex, which no other file takes.
+ *
+ * A jti's index entry (KIND_JTI) names the cached tokens of that jti, so
+ * that a revocation reaches every one of them: a token is cached together
+ * with its name in the index, under one lock; an index entry is not
+ * evicted while a token it names is cached, and one dropped anyway takes
+ * its tokens with it.  A cached token is never out of a revocation's reach.
+ *
+ * Refusals of invalid tokens live apart, in a fixed table reserved when
+ * the zone is made (a sixteenth of it): a flood of invalid tokens recycles
+ * that table and never evicts anything else.
  */
 
 
@@ -28,6 +38,32 @@ typedef struct {
     ngx_queue_t                   queue;
     u_char                        data[1];
 } ngx_http_tenant_guard_node_t;
+
+
+/* a jti's index entry: the digests of its cached tokens, oldest first */
+
+typedef struct {
+    uint32_t                      n;
+    u_char                        key[NGX_HTTP_TENANT_GUARD_JTI_TOKENS][32];
+} ngx_http_tenant_guard_jti_t;
+
+
+#define NGX_HTTP_TENANT_GUARD_NEGATIVE_DETAIL  200
+#define NGX_HTTP_TENANT_GUARD_NEGATIVE_WAYS    4
+
+
+/* an invalid token's refusal: free while expires is 0 */
+
+struct ngx_http_tenant_guard_negative_s {
+    u_char                        key[32];    /* the token's SHA-256 */
+    time_t                        stored;
+    time_t                        expires;
+    uint32_t                      fingerprint;
+    u_char                        opaque;     /* unknown to Redis */
+    u_char                        held;       /* no refusal kept until then */
+    u_char                        detail_len;
+    u_char                        detail[NGX_HTTP_TENANT_GUARD_NEGATIVE_DETAIL];
+};
 
 
 static ngx_int_t ngx_http_tenant_guard_zone_init(ngx_shm_zone_t *shm_zone,
@@ -43,8 +79,21 @@ static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_add(
 static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_take(
     ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *key,
     size_t len);
+static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_put_locked(
+    ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *key,
+    size_t len, u_char *value, size_t n, time_t expires);
+static ngx_int_t ngx_http_tenant_guard_zone_index(
+    ngx_http_tenant_guard_zone_t *zone, u_char *key, u_char *jti,
+    size_t len, time_t expires);
+static void ngx_http_tenant_guard_zone_drop(
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_node_t *tn);
+static ngx_uint_t ngx_http_tenant_guard_zone_names_live(
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_node_t *tn);
 static void ngx_http_tenant_guard_zone_delete(
     ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_node_t *tn);
+static ngx_http_tenant_guard_negative_t *
+    ngx_http_tenant_guard_zone_negative_set(ngx_http_tenant_guard_zone_t *zone,
+    u_char *key);
 static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_alloc(
     ngx_http_tenant_guard_zone_t *zone, size_t size);
 static uint32_t ngx_http_tenant_guard_zone_hash(ngx_uint_t kind, u_char *key,
@@ -140,7 +189,7 @@ ngx_http_tenant_guard_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_tenant_guard_zone_t  *ozone = data;
 
-    size_t                         len;
+    size_t                         len, n;
     ngx_http_tenant_guard_zone_t  *zone;
 
     zone = shm_zone->data;
@@ -170,6 +219,23 @@ ngx_http_tenant_guard_zone_init(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_http_tenant_guard_zone_insert);
 
     ngx_queue_init(&zone->sh->queue);
+
+    /* whole sets of slots, reserved: the refusals' own share of the zone */
+
+    n = shm_zone->shm.size / 16 / sizeof(ngx_http_tenant_guard_negative_t);
+    n -= n % NGX_HTTP_TENANT_GUARD_NEGATIVE_WAYS;
+
+    if (n < NGX_HTTP_TENANT_GUARD_NEGATIVE_WAYS) {
+        n = NGX_HTTP_TENANT_GUARD_NEGATIVE_WAYS;
+    }
+
+    zone->sh->negatives = ngx_slab_calloc(zone->shpool,
+                                  n * sizeof(ngx_http_tenant_guard_negative_t));
+    if (zone->sh->negatives == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->sh->nnegatives = n;
 
     len = sizeof(" in tenant_guard zone \"\"") + shm_zone->shm.name.len;
 
@@ -318,7 +384,7 @@ ngx_http_tenant_guard_zone_take(ngx_http_tenant_guard_zone_t *zone,
                               ngx_http_tenant_guard_zone_hash(kind, key, len));
 
     if (tn != NULL && tn->expires && tn->expires <= ngx_time()) {
-        ngx_http_tenant_guard_zone_delete(zone, tn);
+        ngx_http_tenant_guard_zone_drop(zone, tn);
         tn = NULL;
     }
 
@@ -342,16 +408,32 @@ ngx_http_tenant_guard_zone_put(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len, u_char *value, size_t n,
     time_t expires)
 {
-    uint32_t                       hash;
     ngx_http_tenant_guard_node_t  *tn;
 
     if (len > 0xffff || n > 0xffffff) {
         return NGX_ERROR;
     }
 
-    hash = ngx_http_tenant_guard_zone_hash(kind, key, len);
-
     ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = ngx_http_tenant_guard_zone_put_locked(zone, kind, key, len, value, n,
+                                               expires);
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return tn ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_http_tenant_guard_node_t *
+ngx_http_tenant_guard_zone_put_locked(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *key, size_t len, u_char *value, size_t n,
+    time_t expires)
+{
+    uint32_t                       hash;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    hash = ngx_http_tenant_guard_zone_hash(kind, key, len);
 
     tn = ngx_http_tenant_guard_zone_find(zone, kind, key, len, hash);
 
@@ -360,23 +442,207 @@ ngx_http_tenant_guard_zone_put(ngx_http_tenant_guard_zone_t *zone,
         tn->expires = expires;
         ngx_queue_remove(&tn->queue);
         ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
-        ngx_shmtx_unlock(&zone->shpool->mutex);
-        return NGX_OK;
+        return tn;
     }
 
     if (tn != NULL) {
-        ngx_http_tenant_guard_zone_delete(zone, tn);
+        ngx_http_tenant_guard_zone_drop(zone, tn);
     }
 
     tn = ngx_http_tenant_guard_zone_add(zone, kind, key, len, hash, n,
                                         expires);
-    if (tn != NULL) {
+    if (tn != NULL && n) {
         ngx_memcpy(tn->data + len, value, n);
+    }
+
+    return tn;
+}
+
+
+/*
+ * A verified token (key: its SHA-256) and, with a jti, its name in that
+ * jti's index, under one lock: no revocation can come between the two.
+ * NGX_DECLINED: tg:events named the jti lately, and the verdict may
+ * predate the revocation: not kept.  NGX_ERROR: it would not fit.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_put_token(ngx_http_tenant_guard_zone_t *zone,
+    u_char *key, u_char *value, size_t n, time_t expires, u_char *jti,
+    size_t jti_len)
+{
+    ngx_int_t                      rc;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    if (n > 0xffffff || jti_len > 0xffff) {
+        return NGX_ERROR;
+    }
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    if (jti_len) {
+        tn = ngx_http_tenant_guard_zone_find(zone,
+                                 NGX_HTTP_TENANT_GUARD_KIND_JTI_HOLD, jti,
+                                 jti_len,
+                                 ngx_http_tenant_guard_zone_hash(
+                                     NGX_HTTP_TENANT_GUARD_KIND_JTI_HOLD, jti,
+                                     jti_len));
+
+        if (tn != NULL && tn->expires > ngx_time()) {
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+            return NGX_DECLINED;
+        }
+    }
+
+    tn = ngx_http_tenant_guard_zone_put_locked(zone,
+                                               NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
+                                               key, 32, value, n, expires);
+
+    rc = (tn != NULL) ? NGX_OK : NGX_ERROR;
+
+    if (rc == NGX_OK && jti_len) {
+        rc = ngx_http_tenant_guard_zone_index(zone, key, jti, jti_len,
+                                              expires);
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    return tn ? NGX_OK : NGX_ERROR;
+    return rc;
+}
+
+
+/*
+ * Names the token in its jti's index, with the mutex held; a token that
+ * cannot be named is not kept.  A full index lets its oldest token go.
+ * Entries are found again by key: an allocation may evict any of them.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_zone_index(ngx_http_tenant_guard_zone_t *zone,
+    u_char *key, u_char *jti, size_t len, time_t expires)
+{
+    uint32_t                       hash;
+    ngx_uint_t                     i;
+    ngx_http_tenant_guard_jti_t    idx;
+    ngx_http_tenant_guard_node_t  *tn, *tok;
+
+    hash = ngx_http_tenant_guard_zone_hash(NGX_HTTP_TENANT_GUARD_KIND_JTI, jti,
+                                           len);
+
+    tn = ngx_http_tenant_guard_zone_find(zone, NGX_HTTP_TENANT_GUARD_KIND_JTI,
+                                         jti, len, hash);
+
+    if (tn == NULL) {
+        tn = ngx_http_tenant_guard_zone_add(zone,
+                                       NGX_HTTP_TENANT_GUARD_KIND_JTI, jti,
+                                       len, hash,
+                                       sizeof(ngx_http_tenant_guard_jti_t),
+                                       expires);
+        if (tn != NULL) {
+            ngx_memzero(tn->data + len, sizeof(ngx_http_tenant_guard_jti_t));
+        }
+    }
+
+    tok = ngx_http_tenant_guard_zone_find(zone,
+                                 NGX_HTTP_TENANT_GUARD_KIND_TOKEN, key, 32,
+                                 ngx_http_tenant_guard_zone_hash(
+                                     NGX_HTTP_TENANT_GUARD_KIND_TOKEN, key,
+                                     32));
+
+    if (tn == NULL) {
+        if (tok != NULL) {
+            ngx_http_tenant_guard_zone_delete(zone, tok);
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (tok == NULL) {
+
+        /* evicted on the way: nothing cached, nothing to name */
+
+        return NGX_OK;
+    }
+
+    if (tn->value_len != sizeof(ngx_http_tenant_guard_jti_t)) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                      "tenant_guard: a jti index entry of %uD bytes",
+                      tn->value_len);
+        ngx_http_tenant_guard_zone_delete(zone, tok);
+        return NGX_ERROR;
+    }
+
+    if (tn->expires && tn->expires < expires) {
+        tn->expires = expires;
+    }
+
+    /* after a key of any length: unaligned in the slab, so copied */
+
+    ngx_memcpy(&idx, tn->data + tn->key_len, sizeof(idx));
+
+    for (i = 0; i < idx.n; i++) {
+        if (ngx_memcmp(idx.key[i], key, 32) == 0) {
+            return NGX_OK;
+        }
+    }
+
+    if (idx.n >= NGX_HTTP_TENANT_GUARD_JTI_TOKENS) {
+        tok = ngx_http_tenant_guard_zone_find(zone,
+                                 NGX_HTTP_TENANT_GUARD_KIND_TOKEN, idx.key[0],
+                                 32,
+                                 ngx_http_tenant_guard_zone_hash(
+                                     NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
+                                     idx.key[0], 32));
+        if (tok != NULL) {
+            ngx_http_tenant_guard_zone_delete(zone, tok);
+        }
+
+        ngx_memmove(idx.key[0], idx.key[1],
+                    (NGX_HTTP_TENANT_GUARD_JTI_TOKENS - 1) * 32);
+        idx.n = NGX_HTTP_TENANT_GUARD_JTI_TOKENS - 1;
+    }
+
+    ngx_memcpy(idx.key[idx.n], key, 32);
+    idx.n++;
+
+    ngx_memcpy(tn->data + tn->key_len, &idx, sizeof(idx));
+
+    return NGX_OK;
+}
+
+
+/*
+ * A revocation heard: every cached token of the jti goes, and until hold
+ * no token of it is cached, since a verdict asked of Redis before the
+ * revocation may still be on its way.
+ */
+
+void
+ngx_http_tenant_guard_zone_revoke(ngx_http_tenant_guard_zone_t *zone,
+    u_char *jti, size_t len, time_t hold)
+{
+    ngx_http_tenant_guard_node_t  *tn;
+
+    if (len > 0xffff) {
+        return;
+    }
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = ngx_http_tenant_guard_zone_find(zone, NGX_HTTP_TENANT_GUARD_KIND_JTI,
+                                         jti, len,
+                                         ngx_http_tenant_guard_zone_hash(
+                                             NGX_HTTP_TENANT_GUARD_KIND_JTI,
+                                             jti, len));
+    if (tn != NULL) {
+        ngx_http_tenant_guard_zone_drop(zone, tn);
+    }
+
+    (void) ngx_http_tenant_guard_zone_put_locked(zone,
+                                          NGX_HTTP_TENANT_GUARD_KIND_JTI_HOLD,
+                                          jti, len, NULL, 0, hold);
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
 }
 
 
@@ -393,7 +659,7 @@ ngx_http_tenant_guard_zone_remove(ngx_http_tenant_guard_zone_t *zone,
 
     tn = ngx_http_tenant_guard_zone_find(zone, kind, key, len, hash);
     if (tn != NULL) {
-        ngx_http_tenant_guard_zone_delete(zone, tn);
+        ngx_http_tenant_guard_zone_drop(zone, tn);
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
@@ -477,6 +743,73 @@ ngx_http_tenant_guard_zone_add(ngx_http_tenant_guard_zone_t *zone,
 }
 
 
+/* deletes an entry; a jti's index entry takes the tokens it names along */
+
+static void
+ngx_http_tenant_guard_zone_drop(ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_node_t *tn)
+{
+    ngx_uint_t                     i;
+    ngx_http_tenant_guard_jti_t    idx;
+    ngx_http_tenant_guard_node_t  *tok;
+
+    if (tn->kind == NGX_HTTP_TENANT_GUARD_KIND_JTI
+        && tn->value_len == sizeof(ngx_http_tenant_guard_jti_t))
+    {
+        ngx_memcpy(&idx, tn->data + tn->key_len, sizeof(idx));
+
+        for (i = 0; i < idx.n && i < NGX_HTTP_TENANT_GUARD_JTI_TOKENS; i++) {
+            tok = ngx_http_tenant_guard_zone_find(zone,
+                                 NGX_HTTP_TENANT_GUARD_KIND_TOKEN, idx.key[i],
+                                 32,
+                                 ngx_http_tenant_guard_zone_hash(
+                                     NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
+                                     idx.key[i], 32));
+            if (tok != NULL) {
+                ngx_http_tenant_guard_zone_delete(zone, tok);
+            }
+        }
+    }
+
+    ngx_http_tenant_guard_zone_delete(zone, tn);
+}
+
+
+/* whether a jti's index entry names a token that is still cached */
+
+static ngx_uint_t
+ngx_http_tenant_guard_zone_names_live(ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_node_t *tn)
+{
+    ngx_uint_t                    i;
+    ngx_http_tenant_guard_jti_t   idx;
+
+    if (tn->kind != NGX_HTTP_TENANT_GUARD_KIND_JTI
+        || tn->value_len != sizeof(ngx_http_tenant_guard_jti_t)
+        || (tn->expires && tn->expires <= ngx_time()))
+    {
+        return 0;
+    }
+
+    ngx_memcpy(&idx, tn->data + tn->key_len, sizeof(idx));
+
+    for (i = 0; i < idx.n && i < NGX_HTTP_TENANT_GUARD_JTI_TOKENS; i++) {
+        if (ngx_http_tenant_guard_zone_find(zone,
+                                 NGX_HTTP_TENANT_GUARD_KIND_TOKEN, idx.key[i],
+                                 32,
+                                 ngx_http_tenant_guard_zone_hash(
+                                     NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
+                                     idx.key[i], 32))
+            != NULL)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 static void
 ngx_http_tenant_guard_zone_delete(ngx_http_tenant_guard_zone_t *zone,
     ngx_http_tenant_guard_node_t *tn)
@@ -494,9 +827,11 @@ ngx_http_tenant_guard_zone_delete(ngx_http_tenant_guard_zone_t *zone,
 
 
 /*
- * Allocates with the mutex held; when the zone is full, drops expired
- * entries from the LRU end, then the least recently used ones, until the
- * allocation fits.
+ * Allocates with the mutex held; when the zone is full, drops the least
+ * recently used entries until the allocation fits.  A jti's index entry
+ * that still names a cached token is as recent as that token: it goes to
+ * the head instead, once per entry in the zone at most, so that the loop
+ * ends (and an index dropped then takes its tokens along).
  */
 
 static ngx_http_tenant_guard_node_t *
@@ -504,8 +839,11 @@ ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
     size_t size)
 {
     u_char                        *p;
+    ngx_uint_t                     spared;
     ngx_queue_t                   *q;
     ngx_http_tenant_guard_node_t  *tn;
+
+    spared = 0;
 
     for ( ;; ) {
         p = ngx_slab_alloc_locked(zone->shpool, size);
@@ -521,7 +859,16 @@ ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
         q = ngx_queue_last(&zone->sh->queue);
         tn = ngx_queue_data(q, ngx_http_tenant_guard_node_t, queue);
 
-        ngx_http_tenant_guard_zone_delete(zone, tn);
+        if (spared < zone->sh->entries
+            && ngx_http_tenant_guard_zone_names_live(zone, tn))
+        {
+            ngx_queue_remove(q);
+            ngx_queue_insert_head(&zone->sh->queue, q);
+            spared++;
+            continue;
+        }
+
+        ngx_http_tenant_guard_zone_drop(zone, tn);
         zone->sh->evictions++;
     }
 }
@@ -571,7 +918,7 @@ ngx_http_tenant_guard_zone_update(ngx_http_tenant_guard_zone_t *zone,
         && (tn->value_len != size
             || (tn->expires && tn->expires <= ngx_time())))
     {
-        ngx_http_tenant_guard_zone_delete(zone, tn);
+        ngx_http_tenant_guard_zone_drop(zone, tn);
         tn = NULL;
     }
 
@@ -632,6 +979,10 @@ ngx_http_tenant_guard_zone_flush(ngx_http_tenant_guard_zone_t *zone,
         q = prev;
     }
 
+    ngx_memzero(zone->sh->negatives,
+                zone->sh->nnegatives
+                * sizeof(ngx_http_tenant_guard_negative_t));
+
     ngx_shmtx_unlock(&zone->shpool->mutex);
 }
 
@@ -664,4 +1015,177 @@ ngx_http_tenant_guard_zone_events_since(ngx_http_tenant_guard_zone_t *zone,
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
     return ok;
+}
+
+
+/*
+ * The set of slots a token's refusals may take: the digest is SHA-256,
+ * so its first bytes spread the sets evenly.
+ */
+
+static ngx_http_tenant_guard_negative_t *
+ngx_http_tenant_guard_zone_negative_set(ngx_http_tenant_guard_zone_t *zone,
+    u_char *key)
+{
+    uint32_t  h;
+
+    h = ((uint32_t) key[0] << 24) | ((uint32_t) key[1] << 16)
+        | ((uint32_t) key[2] << 8) | key[3];
+
+    return zone->sh->negatives
+           + (h % (zone->sh->nnegatives / NGX_HTTP_TENANT_GUARD_NEGATIVE_WAYS))
+             * NGX_HTTP_TENANT_GUARD_NEGATIVE_WAYS;
+}
+
+
+/*
+ * A remembered refusal of that token under that configuration, the
+ * description copied into the pool: NGX_OK, NGX_DECLINED, or NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_negative_get(ngx_http_tenant_guard_zone_t *zone,
+    u_char *key, uint32_t fingerprint, ngx_uint_t opaque, ngx_pool_t *pool,
+    ngx_str_t *detail, time_t *stored)
+{
+    time_t                             now;
+    ngx_int_t                          rc;
+    ngx_uint_t                         i;
+    ngx_http_tenant_guard_negative_t  *neg;
+
+    rc = NGX_DECLINED;
+    now = ngx_time();
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    neg = ngx_http_tenant_guard_zone_negative_set(zone, key);
+
+    for (i = 0; i < NGX_HTTP_TENANT_GUARD_NEGATIVE_WAYS; i++, neg++) {
+        if (neg->expires <= now || neg->held
+            || neg->fingerprint != fingerprint || neg->opaque != opaque
+            || ngx_memcmp(neg->key, key, 32) != 0)
+        {
+            continue;
+        }
+
+        detail->data = ngx_pnalloc(pool, neg->detail_len + 1);
+        if (detail->data == NULL) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        detail->len = neg->detail_len;
+        ngx_memcpy(detail->data, neg->detail, neg->detail_len);
+        *stored = neg->stored;
+
+        rc = NGX_OK;
+        break;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * Remembers a refusal until expires, in a free or expired slot of the
+ * token's set, else in place of the set's oldest; never while a hold on
+ * the token lasts, nor with a description longer than a slot holds.
+ */
+
+void
+ngx_http_tenant_guard_zone_negative_put(ngx_http_tenant_guard_zone_t *zone,
+    u_char *key, uint32_t fingerprint, ngx_uint_t opaque, ngx_str_t *detail,
+    time_t expires)
+{
+    time_t                             now;
+    ngx_uint_t                         i;
+    ngx_http_tenant_guard_negative_t  *neg, *slot;
+
+    if (detail->len > NGX_HTTP_TENANT_GUARD_NEGATIVE_DETAIL) {
+        return;
+    }
+
+    now = ngx_time();
+    slot = NULL;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    neg = ngx_http_tenant_guard_zone_negative_set(zone, key);
+
+    for (i = 0; i < NGX_HTTP_TENANT_GUARD_NEGATIVE_WAYS; i++, neg++) {
+
+        if (neg->expires > now && ngx_memcmp(neg->key, key, 32) == 0) {
+
+            if (neg->held) {
+                ngx_shmtx_unlock(&zone->shpool->mutex);
+                return;
+            }
+
+            if (neg->fingerprint == fingerprint && neg->opaque == opaque) {
+                slot = neg;
+                break;
+            }
+        }
+
+        if (slot == NULL
+            || (slot->expires > now
+                && (neg->expires <= now || neg->stored < slot->stored)))
+        {
+            slot = neg;
+        }
+    }
+
+    ngx_memcpy(slot->key, key, 32);
+    slot->stored = now;
+    slot->expires = expires;
+    slot->fingerprint = fingerprint;
+    slot->opaque = (u_char) opaque;
+    slot->held = 0;
+    slot->detail_len = (u_char) detail->len;
+    ngx_memcpy(slot->detail, detail->data, detail->len);
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/*
+ * tg:events named the token's key: its refusals go, and until hold none
+ * is remembered, since a Redis answer older than the change may still be
+ * on its way.
+ */
+
+void
+ngx_http_tenant_guard_zone_negative_hold(ngx_http_tenant_guard_zone_t *zone,
+    u_char *key, time_t hold)
+{
+    ngx_uint_t                         i;
+    ngx_http_tenant_guard_negative_t  *neg, *slot;
+
+    slot = NULL;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    neg = ngx_http_tenant_guard_zone_negative_set(zone, key);
+
+    for (i = 0; i < NGX_HTTP_TENANT_GUARD_NEGATIVE_WAYS; i++, neg++) {
+        if (ngx_memcmp(neg->key, key, 32) == 0) {
+            neg->expires = 0;
+        }
+
+        if (slot == NULL || neg->expires < slot->expires
+            || (neg->expires == slot->expires && neg->stored < slot->stored))
+        {
+            slot = neg;
+        }
+    }
+
+    ngx_memzero(slot, sizeof(ngx_http_tenant_guard_negative_t));
+    ngx_memcpy(slot->key, key, 32);
+    slot->stored = ngx_time();
+    slot->expires = hold;
+    slot->held = 1;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
 }

@@ -75,7 +75,7 @@ static const tg_alg_t  tg_algs[TG_ALG_LAST] = {
 
 
 static json_t *tg_jwt_decode_json(const unsigned char *part, size_t len,
-    const char *what, char *err, size_t err_len);
+    const char *what, int *final, char *err, size_t err_len);
 static int tg_jwt_check_header(const tg_jwt_conf_t *conf, json_t *header,
     tg_alg_e *alg, const char **kid, char *err, size_t err_len);
 static int tg_jwt_key_fits(const tg_key_t *key, tg_alg_e alg);
@@ -153,6 +153,10 @@ tg_jwt_verify(const tg_jwt_conf_t *conf, const unsigned char *token,
 
     memset(jwt, 0, sizeof(tg_jwt_t));
 
+    /* cleared where a refusal may not hold later */
+
+    jwt->final = 1;
+
     if (len > conf->max_size) {
         snprintf(err, err_len, "the token is larger than %zu bytes",
                  conf->max_size);
@@ -188,7 +192,8 @@ tg_jwt_verify(const tg_jwt_conf_t *conf, const unsigned char *token,
         return -1;
     }
 
-    header = tg_jwt_decode_json(h, h_len, "header", err, err_len);
+    header = tg_jwt_decode_json(h, h_len, "header", &jwt->final, err,
+                                err_len);
     if (header == NULL) {
         return -1;
     }
@@ -221,7 +226,8 @@ tg_jwt_verify(const tg_jwt_conf_t *conf, const unsigned char *token,
 
     json_decref(header);
 
-    jwt->claims = tg_claims_of(tg_jwt_decode_json(p, p_len, "payload", err,
+    jwt->claims = tg_claims_of(tg_jwt_decode_json(p, p_len, "payload",
+                                                  &jwt->final, err,
                                                   err_len));
     if (jwt->claims == NULL) {
         return -1;
@@ -277,7 +283,7 @@ tg_jwt_check_record(const tg_jwt_conf_t *conf, const unsigned char *data,
 
 static json_t *
 tg_jwt_decode_json(const unsigned char *part, size_t len, const char *what,
-    char *err, size_t err_len)
+    int *final, char *err, size_t err_len)
 {
     long            n;
     json_t         *json;
@@ -286,6 +292,7 @@ tg_jwt_decode_json(const unsigned char *part, size_t len, const char *what,
 
     buf = malloc(TG_B64URL_DECODED_LEN(len));
     if (buf == NULL) {
+        *final = 0;
         snprintf(err, err_len, "out of memory");
         return NULL;
     }
@@ -302,6 +309,13 @@ tg_jwt_decode_json(const unsigned char *part, size_t len, const char *what,
     free(buf);
 
     if (json == NULL) {
+
+        /* jansson's own words when an allocation fails */
+
+        if (strstr(why, "out of memory") != NULL) {
+            *final = 0;
+        }
+
         snprintf(err, err_len, "the %s: %s", what, why);
         return NULL;
     }
@@ -631,6 +645,7 @@ tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
     }
 
     if (jwt->exp + conf->leeway <= now) {
+        jwt->final = 0;
         snprintf(err, err_len, "the token has expired");
         return -1;
     }
@@ -641,6 +656,7 @@ tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
     }
 
     if (rc == 1 && nbf > now + conf->leeway) {
+        jwt->final = 0;
         snprintf(err, err_len, "the token is not valid yet");
         return -1;
     }
@@ -654,6 +670,7 @@ tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
         jwt->iat = -1;
 
     } else if (jwt->iat > now + conf->leeway) {
+        jwt->final = 0;
         snprintf(err, err_len, "the token was issued in the future");
         return -1;
     }

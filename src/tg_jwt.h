@@ -69,6 +69,8 @@ typedef struct {
     tg_alg_e              alg;
     long long             exp;
     long long             iat;         /* -1: absent */
+    int                   final;       /* refused for good: not for a
+                                          time claim, nor out of memory */
 } tg_jwt_t;
 
 
@@ -78,7 +80,9 @@ const char *tg_jwt_alg_name(tg_alg_e alg);
 
 /*
  * Verifies a compact JWS and its registered claims at time now.  Returns 0
- * and fills jwt, or -1 with a reason fit to show the client in err.
+ * and fills jwt, or -1 with a reason fit to show the client in err; then
+ * jwt->final says whether the same token would be refused at any later
+ * time under the same conf (not so for exp, nbf, iat or a lack of memory).
  */
 int tg_jwt_verify(const tg_jwt_conf_t *conf, const unsigned char *token,
     size_t len, long long now, tg_jwt_t *jwt, char *err, size_t err_len);

@@ -607,6 +607,43 @@ claims_ok(const char *payload)
 }
 
 
+/*
+ * jwt.final: which refusals hold at any later time (the module remembers
+ * those for a few seconds) and which time may change
+ */
+static void
+test_final(void)
+{
+    const char  *iss = "\"iss\":\"https://idp.example\",\"aud\":\"api\"";
+
+    is_int(claims_ok(tt_printf("{%s,\"exp\":%lld}", iss, T0 - 30)), -1,
+           "expired");
+    is_int(jwt.final, 0, "an expiry is not final");
+    is_int(claims_ok(tt_printf("{%s,\"exp\":%lld,\"nbf\":%lld}", iss,
+                               T0 + 600, T0 + 60)), -1, "not valid yet");
+    is_int(jwt.final, 0, "an nbf in the future is not final");
+    is_int(claims_ok(tt_printf("{%s,\"exp\":%lld,\"iat\":%lld}", iss,
+                               T0 + 600, T0 + 60)), -1, "issued later");
+    is_int(jwt.final, 0, "an iat in the future is not final");
+
+    is_int(claims_ok(tt_printf("{%s,\"exp\":\"%lld\"}", iss, T0 + 60)),
+           -1, "exp as a string");
+    is_int(jwt.final, 1, "a malformed time claim is final");
+    is_int(claims_ok(tt_printf("{\"iss\":\"other\",\"aud\":\"api\","
+                               "\"exp\":%lld}", T0 + 60)), -1,
+           "another issuer");
+    is_int(jwt.final, 1, "an issuer refused is final");
+    is_int(verify(tt_jwt("RS256", rsa_other, NULL, 0, "rsa", good())), -1,
+           "a key not in the set");
+    is_int(jwt.final, 1, "a bad signature is final");
+    is_int(verify(tt_jwt("RS256", rsa, NULL, 0, "nobody", good())), -1,
+           "an unknown kid");
+    is_int(jwt.final, 1, "an unknown kid is final");
+    is_int(verify("abc.def"), -1, "not a compact JWS");
+    is_int(jwt.final, 1, "a malformed token is final");
+}
+
+
 static void
 test_times(void)
 {
@@ -1248,6 +1285,7 @@ main(void)
     test_keys();
     test_shape();
     test_times();
+    test_final();
     test_iss_aud();
     test_claim_text();
     test_claim_value();
