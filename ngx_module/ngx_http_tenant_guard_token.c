@@ -771,7 +771,9 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
 /*
  * Every template is matched on its own; each placeholder the path reaches
  * must hold.  r->uri is the path nginx decoded and normalized (after
- * rewrites), the one the location was chosen for.
+ * rewrites), the one the location was chosen for; in a subrequest (an
+ * auth_request target) the main request's path is what is being allowed,
+ * so it is bound as well.
  */
 
 static void
@@ -779,32 +781,39 @@ ngx_http_tenant_guard_token_bind_paths(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
     size_t                              n, k;
-    ngx_uint_t                          i, kind;
+    ngx_str_t                          *uri[2];
+    ngx_uint_t                          i, u, kind;
     const tg_bindpath_segment_t        *seg;
     ngx_http_tenant_guard_bind_path_t  *bp;
     tg_bindpath_value_t                 values[TG_BINDPATH_MAX_SEGMENTS];
 
     bp = lcf->bind_paths->elts;
 
-    for (i = 0; i < lcf->bind_paths->nelts; i++) {
+    uri[0] = &r->uri;
+    uri[1] = (r != r->main) ? &r->main->uri : NULL;
 
-        n = tg_bindpath_match(&bp[i].path, r->uri.data, r->uri.len, values,
-                              TG_BINDPATH_MAX_SEGMENTS);
+    for (u = 0; u < 2 && uri[u] != NULL; u++) {
 
-        for (k = 0; k < n; k++) {
-            seg = values[k].placeholder;
-            kind = ngx_http_tenant_guard_bind_path_kinds[seg->kind];
+        for (i = 0; i < lcf->bind_paths->nelts; i++) {
 
-            if (!ngx_http_tenant_guard_token_is_own(r, ctx, kind,
-                         bp[i].claims[seg - bp[i].path.segments],
-                         (u_char *) values[k].value, values[k].len))
-            {
-                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                               "tenant_guard: bind path \"%V\" refused",
-                               &bp[i].text);
+            n = tg_bindpath_match(&bp[i].path, uri[u]->data, uri[u]->len,
+                                  values, TG_BINDPATH_MAX_SEGMENTS);
 
-                ctx->result = ngx_http_tenant_guard_mismatch[kind];
-                return;
+            for (k = 0; k < n; k++) {
+                seg = values[k].placeholder;
+                kind = ngx_http_tenant_guard_bind_path_kinds[seg->kind];
+
+                if (!ngx_http_tenant_guard_token_is_own(r, ctx, kind,
+                             bp[i].claims[seg - bp[i].path.segments],
+                             (u_char *) values[k].value, values[k].len))
+                {
+                    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log,
+                                   0, "tenant_guard: bind path \"%V\" "
+                                   "refused \"%V\"", &bp[i].text, uri[u]);
+
+                    ctx->result = ngx_http_tenant_guard_mismatch[kind];
+                    return;
+                }
             }
         }
     }

@@ -617,3 +617,30 @@ location /fixed/ {
 --- config_ok
 --- no_config_output
 [warn]
+
+
+
+=== TEST 31: an auth_request target binds the main request's path too
+--- config
+tenant_guard_bind_path "/workspaces/{workspace}";
+location / {
+    auth_request /_auth;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location = /_auth {
+    internal;
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/204;
+    proxy_pass_request_body off;
+    proxy_set_header Content-Length "";
+}
+--- requests eval
+[
+    {request => 'GET /Workspaces/ws2', more_headers => TG::bearer({workspace_id => 'ws1'}),
+     error_code => 403, no_upstream => 1},
+    {request => 'GET /workspaces/ws1/x', more_headers => TG::bearer({workspace_id => 'ws1'}),
+     error_code => 200},
+]
+--- upstream_count: 2
+--- error_log_like
+\[info\] .*tenant_guard: workspace mismatch, token_id: jti-[0-9a-f]+
