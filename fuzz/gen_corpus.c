@@ -5,9 +5,9 @@
  * Writes the seed corpus of every fuzz target into DIR/<target>/ (DIR is
  * fuzz/corpus): tokens signed with the fixed keys of fixtures.h, key files,
  * policy files, base64url texts, addresses, JSON bodies, and Authorization
- * values, request targets and jtis.  fuzz/run builds it; the seeds it
- * wrote are kept in git, so it needs to run only when the seeds should
- * change:
+ * values, request targets and jtis, and bind_path templates with paths.
+ * fuzz/run builds it; the seeds it wrote are kept in git, so it needs to
+ * run only when the seeds should change:
  *
  *     fuzz/run seeds
  */
@@ -314,6 +314,42 @@ request_seeds(void)
 }
 
 
+/* a template, '\n', a path (without a '\n': the template is both) */
+
+static void
+bindpath_seeds(void)
+{
+    size_t       i;
+    char         name[16];
+    const char  *inputs[] = {
+        "/workspaces/{workspace}\n/workspaces/ws2",
+        "/workspaces/{workspace}\n/Workspaces/ws2/x",
+        "/workspaces/{workspace}\n/workspaces/",
+        "/workspaces/{workspace}\n/workspaces",
+        "/workspaces/{workspace}/\n/WORKSPACES/ws1/",
+        "/workspaces/{workspace}/integrations/{integration}\n"
+            "/workspaces/ws1/integrations/int2/sync",
+        "/workspaces/{workspace}/integrations/{integration}\n"
+            "/workspaces/ws1/settings",
+        "/orgs/{organization}/ws/{workspace}\n/orgs/o1/ws/w1",
+        "/providers/{claim:provider_id}\n/providers/p1/clients",
+        "/{workspace}/{organization}/{integration}/{claim:x}\n/a/b/c/d",
+        "/a/{workspace}/b/{workspace}\n/A/w1/b/w2",
+        "/workspaces/{workspace}",
+        "/{workspace", "/ws-{workspace}", "/{claim:}", "/{tenant}",
+        "/./{workspace}", "/a%2F/{workspace}", "//{workspace}", "/",
+        "workspaces/{workspace}", "/{{workspace}}"
+    };
+
+    for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        snprintf(name, sizeof(name), "input-%02zu", i);
+        text("fuzz_bindpath", name, inputs[i]);
+    }
+
+    seed("fuzz_bindpath", "nul-in-path", "/w/{workspace}\n/w/a\0b", 21);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -335,6 +371,7 @@ main(int argc, char **argv)
     cidr_seeds();
     json_seeds();
     request_seeds();
+    bindpath_seeds();
 
     fx_private_keys_free(&k);
     tt_free_all();

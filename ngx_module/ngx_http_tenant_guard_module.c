@@ -38,6 +38,12 @@ static char *ngx_http_tenant_guard_words(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_tenant_guard_bind(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_uint_t ngx_http_tenant_guard_numbered_capture(ngx_str_t *value);
+static char *ngx_http_tenant_guard_bind_path(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_tenant_guard_merge_bind_paths(ngx_conf_t *cf,
+    ngx_http_tenant_guard_loc_conf_t *prev,
+    ngx_http_tenant_guard_loc_conf_t *conf);
 static ngx_int_t ngx_http_tenant_guard_kind(ngx_str_t *name,
     ngx_str_t *kinds, ngx_uint_t n);
 static ngx_int_t ngx_http_tenant_guard_engine_words(ngx_conf_t *cf,
@@ -231,6 +237,13 @@ static ngx_command_t  ngx_http_tenant_guard_commands[] = {
       0,
       NULL },
 
+    { ngx_string("tenant_guard_bind_path"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_tenant_guard_bind_path,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("tenant_guard_login"),
       NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_tenant_guard_login,
@@ -351,6 +364,7 @@ ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf)
      *     conf->strip = NULL;
      *     conf->realm = { 0, NULL };
      *     conf->jwt = { 0 };
+     *     conf->bind_path_here = 0;
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -361,6 +375,7 @@ ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf)
     conf->max_token_size = NGX_CONF_UNSET_SIZE;
     conf->scopes = NGX_CONF_UNSET_PTR;
     conf->binds = NGX_CONF_UNSET_PTR;
+    conf->bind_paths = NGX_CONF_UNSET_PTR;
     conf->mfa_amr = NGX_CONF_UNSET_PTR;
     conf->mfa_acr = NGX_CONF_UNSET_PTR;
     conf->login = NGX_CONF_UNSET_PTR;
@@ -410,6 +425,13 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
                               TG_JWT_MAX_SIZE);
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
     ngx_conf_merge_ptr_value(conf->binds, prev->binds, NULL);
+
+    if (ngx_http_tenant_guard_merge_bind_paths(cf, prev, conf)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     ngx_conf_merge_str_value(conf->realm, prev->realm, "tenant_guard");
     ngx_conf_merge_ptr_value(conf->login, prev->login, NULL);
     ngx_conf_merge_uint_value(conf->redis_failure, prev->redis_failure,
@@ -504,6 +526,15 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
     if (conf->binds != NULL && !conf->enable) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"tenant_guard_bind\" is set but "
+                           "\"tenant_guard\" is off");
+        return NGX_CONF_ERROR;
+    }
+
+    /* templates a server lists also reach its open locations: no check */
+
+    if (conf->bind_path_here && !conf->enable) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tenant_guard_bind_path\" is set but "
                            "\"tenant_guard\" is off");
         return NGX_CONF_ERROR;
     }
@@ -1173,6 +1204,174 @@ ngx_http_tenant_guard_bind(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+    /*
+     * $1..$9 are the captures of the request's last regex, not of the
+     * location's: an "if" or "rewrite" regex, or a regex "map" read
+     * before the access phase, replaces them, and then a client header
+     * may choose the bound id.  Which regexes run before the bind is not
+     * known at this point of the configuration, so every numbered
+     * capture is warned about.
+     */
+
+    if (ngx_http_tenant_guard_numbered_capture(&value[2])) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"tenant_guard_bind\" value \"%V\" uses a "
+                           "numbered capture, which another regex of the "
+                           "request (\"if\", \"rewrite\", a regex \"map\") "
+                           "overwrites; use a named capture such as "
+                           "\"(?<ws>[^/]+)\" and \"$ws\", or "
+                           "\"tenant_guard_bind_path\"", &value[2]);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "$1" ... "$9" anywhere in a value, as ngx_http_script_compile() reads */
+
+static ngx_uint_t
+ngx_http_tenant_guard_numbered_capture(ngx_str_t *value)
+{
+    u_char  *p, *end;
+
+    end = value->data + value->len;
+
+    for (p = value->data; p + 1 < end; p++) {
+        if (p[0] == '$' && p[1] >= '1' && p[1] <= '9') {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static char *
+ngx_http_tenant_guard_bind_path(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_tenant_guard_loc_conf_t *lcf = conf;
+
+    size_t                              len;
+    ngx_str_t                          *value;
+    ngx_uint_t                          i;
+    tg_bindpath_segment_t              *seg;
+    ngx_http_tenant_guard_bind_path_t  *bp;
+    char                                err[160];
+
+    value = cf->args->elts;
+
+    if (lcf->bind_paths == NGX_CONF_UNSET_PTR) {
+        lcf->bind_paths = ngx_array_create(cf->pool, 2,
+                                  sizeof(ngx_http_tenant_guard_bind_path_t));
+        if (lcf->bind_paths == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    bp = ngx_array_push(lcf->bind_paths);
+    if (bp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(bp, sizeof(ngx_http_tenant_guard_bind_path_t));
+
+    bp->text = value[1];
+
+    if (!tg_bindpath_parse(&bp->path, value[1].data, value[1].len, err,
+                           sizeof(err)))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid path template \"%V\": %s",
+                           &value[1], err);
+        return NGX_CONF_ERROR;
+    }
+
+    bp->claims = ngx_pcalloc(cf->pool,
+                             bp->path.nsegments * sizeof(u_char *));
+    if (bp->claims == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < bp->path.nsegments; i++) {
+        seg = &bp->path.segments[i];
+
+        if (seg->kind != TG_BINDPATH_CLAIM) {
+            continue;
+        }
+
+        len = seg->len;
+
+        bp->claims[i] = ngx_pnalloc(cf->pool, len + 1);
+        if (bp->claims[i] == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(bp->claims[i], seg->data, len);
+        bp->claims[i][len] = '\0';
+    }
+
+    if (cf->cmd_type & NGX_HTTP_LOC_CONF) {
+        lcf->bind_path_here = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * A location's own templates are added to those of its server (and of an
+ * enclosing location), unlike nginx's usual arrays: a template is there to
+ * hold in every location, and a location listing one more must not drop
+ * the server's.
+ */
+
+static char *
+ngx_http_tenant_guard_merge_bind_paths(ngx_conf_t *cf,
+    ngx_http_tenant_guard_loc_conf_t *prev,
+    ngx_http_tenant_guard_loc_conf_t *conf)
+{
+    void         *elts;
+    ngx_array_t  *all, *inherited;
+
+    inherited = (prev->bind_paths == NGX_CONF_UNSET_PTR) ? NULL
+                                                         : prev->bind_paths;
+
+    if (conf->bind_paths == NGX_CONF_UNSET_PTR) {
+        conf->bind_paths = inherited;
+        return NGX_CONF_OK;
+    }
+
+    if (inherited == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    all = ngx_array_create(cf->pool,
+                           inherited->nelts + conf->bind_paths->nelts,
+                           sizeof(ngx_http_tenant_guard_bind_path_t));
+    if (all == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    elts = ngx_array_push_n(all, inherited->nelts);
+    if (elts == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(elts, inherited->elts,
+               inherited->nelts * sizeof(ngx_http_tenant_guard_bind_path_t));
+
+    elts = ngx_array_push_n(all, conf->bind_paths->nelts);
+    if (elts == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(elts, conf->bind_paths->elts,
+               conf->bind_paths->nelts
+               * sizeof(ngx_http_tenant_guard_bind_path_t));
+
+    conf->bind_paths = all;
 
     return NGX_CONF_OK;
 }

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "tg_ban.h"
+#include "tg_bindpath.h"
 #include "tg_cidr.h"
 #include "tg_jwks.h"
 #include "tg_jwt.h"
@@ -118,6 +119,14 @@ typedef struct {
 } ngx_http_tenant_guard_bind_t;
 
 
+/* tenant_guard_bind_path: a template, and its claim names as C strings */
+typedef struct {
+    ngx_str_t                     text;
+    tg_bindpath_t                 path;
+    u_char                      **claims;     /* per segment, or NULL */
+} ngx_http_tenant_guard_bind_path_t;
+
+
 typedef struct {
     ngx_http_complex_value_t     *cv;         /* a variable source, or */
     ngx_str_t                     field;      /* body:FIELD */
@@ -146,6 +155,8 @@ typedef struct {
     ngx_array_t                  *strip;      /* the main conf's */
     ngx_array_t                  *scopes;     /* of ngx_str_t */
     ngx_array_t                  *binds;      /* of ..._bind_t */
+    ngx_array_t                  *bind_paths; /* of ..._bind_path_t */
+    ngx_flag_t                    bind_path_here; /* in this location */
     ngx_array_t                  *mfa_amr;    /* of ngx_str_t */
     ngx_array_t                  *mfa_acr;    /* of ngx_str_t */
     tg_str_t                     *amr;        /* mfa_amr, for the engine */

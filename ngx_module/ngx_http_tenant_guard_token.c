@@ -62,6 +62,13 @@ static void ngx_http_tenant_guard_token_refuse(ngx_http_request_t *r,
     ngx_str_t *token, ngx_uint_t opaque);
 static ngx_str_t *ngx_http_tenant_guard_token_strings(
     ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t i);
+static tg_result_e ngx_http_tenant_guard_token_bind_first(
+    ngx_http_request_t *r, ngx_http_tenant_guard_loc_conf_t *lcf);
+static void ngx_http_tenant_guard_token_bind_paths(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+static ngx_uint_t ngx_http_tenant_guard_token_is_own(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *claim,
+    u_char *value, size_t len);
 
 
 /*
@@ -782,26 +789,33 @@ static tg_result_e  ngx_http_tenant_guard_mismatch[] = {
 };
 
 
-/* the bind step: the ids in the path must be the token's own */
+/* a template's placeholder (TG_BINDPATH_*) as a bind's kind */
+
+static ngx_uint_t  ngx_http_tenant_guard_bind_path_kinds[] = {
+    NGX_HTTP_TENANT_GUARD_WORKSPACE,
+    NGX_HTTP_TENANT_GUARD_ORGANIZATION,
+    NGX_HTTP_TENANT_GUARD_INTEGRATION,
+    NGX_HTTP_TENANT_GUARD_BIND_CLAIM
+};
+
+
+/*
+ * The bind step: the ids the path names must be the token's own, those
+ * of "tenant_guard_bind" (values of the location) and those of the
+ * "tenant_guard_bind_path" templates that apply to the normalized path.
+ */
 
 ngx_int_t
 ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
-    int                            rc;
-    size_t                         len;
-    ngx_str_t                      value, own;
+    ngx_str_t                      value;
     ngx_uint_t                     i;
-    tg_claims_t                   *claims;
-    const char                    *claim;
     ngx_http_tenant_guard_bind_t  *bind;
-    char                           buf[32];
 
-    if (lcf->binds == NULL) {
+    if (lcf->binds == NULL && lcf->bind_paths == NULL) {
         return NGX_OK;
     }
-
-    bind = lcf->binds->elts;
 
     /*
      * A bound id is taken from the normalized URI, while a backend may see
@@ -813,37 +827,160 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
                                    r->unparsed_uri.len))
     {
         ngx_str_set(&ctx->detail, "request path is not canonical");
-        ctx->result = ngx_http_tenant_guard_mismatch[bind[0].kind];
+        ctx->result = ngx_http_tenant_guard_token_bind_first(r, lcf);
         return NGX_OK;
     }
 
-    for (i = 0; i < lcf->binds->nelts; i++) {
+    bind = lcf->binds ? lcf->binds->elts : NULL;
+
+    for (i = 0; lcf->binds && i < lcf->binds->nelts; i++) {
 
         if (ngx_http_complex_value(r, &bind[i].value, &value) != NGX_OK) {
             ctx->result = TG_RESULT_UNAVAILABLE;
             return NGX_OK;
         }
 
-        if (bind[i].kind == NGX_HTTP_TENANT_GUARD_BIND_CLAIM) {
-            claims = ngx_http_tenant_guard_token_claims_json(r, ctx);
-            rc = claims ? tg_jwt_claim_text(claims,
-                                            (char *) bind[i].claim.data,
-                                            buf, sizeof(buf), &claim, &len)
-                        : 0;
-            own.data = (u_char *) claim;
-            own.len = (rc == 1) ? len : 0;
-
-        } else {
-            own = ctx->ids[bind[i].kind];
-        }
-
-        if (own.len == 0 || value.len != own.len
-            || ngx_memcmp(value.data, own.data, own.len) != 0)
+        if (!ngx_http_tenant_guard_token_is_own(r, ctx, bind[i].kind,
+                                                bind[i].claim.data,
+                                                value.data, value.len))
         {
             ctx->result = ngx_http_tenant_guard_mismatch[bind[i].kind];
             return NGX_OK;
         }
     }
 
+    if (lcf->bind_paths) {
+        ngx_http_tenant_guard_token_bind_paths(r, lcf, ctx);
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * Every template is matched on its own; each placeholder the path reaches
+ * must hold.  r->uri is the path nginx decoded and normalized (after
+ * rewrites), the one the location was chosen for; in a subrequest (an
+ * auth_request target) the main request's path is what is being allowed,
+ * so it is bound as well.
+ */
+
+static void
+ngx_http_tenant_guard_token_bind_paths(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
+{
+    size_t                              n, k;
+    ngx_str_t                          *uri[2];
+    ngx_uint_t                          i, u, kind;
+    const tg_bindpath_segment_t        *seg;
+    ngx_http_tenant_guard_bind_path_t  *bp;
+    tg_bindpath_value_t                 values[TG_BINDPATH_MAX_SEGMENTS];
+
+    bp = lcf->bind_paths->elts;
+
+    uri[0] = &r->uri;
+    uri[1] = (r != r->main) ? &r->main->uri : NULL;
+
+    for (u = 0; u < 2 && uri[u] != NULL; u++) {
+
+        for (i = 0; i < lcf->bind_paths->nelts; i++) {
+
+            n = tg_bindpath_match(&bp[i].path, uri[u]->data, uri[u]->len,
+                                  values, TG_BINDPATH_MAX_SEGMENTS);
+
+            for (k = 0; k < n; k++) {
+                seg = values[k].placeholder;
+                kind = ngx_http_tenant_guard_bind_path_kinds[seg->kind];
+
+                if (!ngx_http_tenant_guard_token_is_own(r, ctx, kind,
+                             bp[i].claims[seg - bp[i].path.segments],
+                             (u_char *) values[k].value, values[k].len))
+                {
+                    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log,
+                                   0, "tenant_guard: bind path \"%V\" "
+                                   "refused \"%V\"", &bp[i].text, uri[u]);
+
+                    ctx->result = ngx_http_tenant_guard_mismatch[kind];
+                    return;
+                }
+            }
+        }
+    }
+}
+
+
+/*
+ * The code of a refused non-canonical path: the first bind's, else that
+ * of the first placeholder the path reaches, else the first template's.
+ */
+
+static tg_result_e
+ngx_http_tenant_guard_token_bind_first(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf)
+{
+    ngx_uint_t                          i, k;
+    tg_bindpath_value_t                 value;
+    ngx_http_tenant_guard_bind_t       *bind;
+    ngx_http_tenant_guard_bind_path_t  *bp;
+
+    if (lcf->binds != NULL) {
+        bind = lcf->binds->elts;
+        return ngx_http_tenant_guard_mismatch[bind[0].kind];
+    }
+
+    bp = lcf->bind_paths->elts;
+
+    for (i = 0; i < lcf->bind_paths->nelts; i++) {
+        if (tg_bindpath_match(&bp[i].path, r->uri.data, r->uri.len, &value,
+                              1)
+            == 1)
+        {
+            k = ngx_http_tenant_guard_bind_path_kinds[
+                                                  value.placeholder->kind];
+            return ngx_http_tenant_guard_mismatch[k];
+        }
+    }
+
+    for (i = 0; i < bp[0].path.nsegments; i++) {
+        if (bp[0].path.segments[i].kind != TG_BINDPATH_LITERAL) {
+            k = ngx_http_tenant_guard_bind_path_kinds[
+                                              bp[0].path.segments[i].kind];
+            return ngx_http_tenant_guard_mismatch[k];
+        }
+    }
+
+    return TG_RESULT_WORKSPACE_MISMATCH;
+}
+
+
+/* value is the token's id of that kind, or its claim; byte for byte */
+
+static ngx_uint_t
+ngx_http_tenant_guard_token_is_own(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *claim,
+    u_char *value, size_t len)
+{
+    int           rc;
+    size_t        n;
+    ngx_str_t     own;
+    tg_claims_t  *claims;
+    const char   *text;
+    char          buf[32];
+
+    text = NULL;
+
+    if (kind == NGX_HTTP_TENANT_GUARD_BIND_CLAIM) {
+        claims = ngx_http_tenant_guard_token_claims_json(r, ctx);
+        rc = claims ? tg_jwt_claim_text(claims, (char *) claim, buf,
+                                        sizeof(buf), &text, &n)
+                    : 0;
+        own.data = (u_char *) text;
+        own.len = (rc == 1) ? n : 0;
+
+    } else {
+        own = ctx->ids[kind];
+    }
+
+    return own.len != 0 && len == own.len
+           && ngx_memcmp(value, own.data, own.len) == 0;
 }
