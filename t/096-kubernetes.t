@@ -192,10 +192,8 @@ sub render {
     return {prefix => $prefix, init_status => $? >> 8} if $?;
 
     my $conf = $CONF_TEXT;
-    my $n = $conf =~ s{^(\s*load_module\s+)\S+;}{$1$TG::MODULE;}mg;
-    die "load_module: $n lines\n" unless $n == 1;
     my $upstream = TG::upstream_addr();
-    $n = $conf =~ s{^(\s*server\s+)\S+\.svc\.cluster\.local:\d+}
+    my $n = $conf =~ s{^(\s*server\s+)\S+\.svc\.cluster\.local:\d+}
                    {$1$upstream}mg;
     die "upstream server: $n lines\n" unless $n == 1;
     my %ports = map { $_ => TG::free_port() } 8080, 8081;
@@ -203,6 +201,10 @@ sub render {
                    {$1 . '127.0.0.1:' . ($ports{$2} // die "listen $2\n")}mge;
     die "listen: $n lines\n" unless $n == 2;
     ($conf) = rebase($conf, $prefix);
+
+    # after the rebase: the module may live under a mount path (/tmp) too
+    $n = $conf =~ s{^(\s*load_module\s+)\S+;}{$1$TG::MODULE;}mg;
+    die "load_module: $n lines\n" unless $n == 1;
     if ($o{extra_realip}) {
         $conf =~ s{^(\s*real_ip_header\s.*)$}
                   {$1\n    set_real_ip_from 127.0.0.1;   # test only}m
