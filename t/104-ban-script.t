@@ -17,21 +17,21 @@
 
 use strict;
 use warnings;
-no warnings qw(exec);
 
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Spec;
 use File::Temp qw(tempdir);
-use IO::Socket::INET;
-use POSIX ();
-use Time::HiRes ();
 use Test::More;
 
-my $top = abs_path(File::Spec->catdir(dirname(abs_path(__FILE__)), '..'));
-my $server = $ENV{TG_REDIS_SERVER} // '/usr/bin/redis-server';
+use lib 't/lib';
+use TG;
+use TG::Redis;
 
-plan skip_all => "no redis-server ($server)" unless -x $server;
+my $top = abs_path(File::Spec->catdir(dirname(abs_path(__FILE__)), '..'));
+
+plan skip_all => "no redis-server ($TG::Redis::SERVER)"
+    unless TG::Redis::available();
 
 # ---- the C side: built apart from t/200-unit.t's build, which may run
 # at the same time under prove -j
@@ -64,111 +64,10 @@ sub c_steps {
     return @out;
 }
 
-# ---- a redis-server of our own, and just enough RESP to talk to it
+# ---- a redis-server of our own (TG::Redis: a free loopback port)
 
-my ($pid, $sock, $port);
-
-sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Proto => 'tcp', Listen => 1, ReuseAddr => 1)
-        or die "no free port: $!\n";
-    my $p = $s->sockport;
-    close $s;
-    return $p;
-}
-
-sub cmd {
-    my (@args) = @_;
-    my $req = '*' . @args . "\r\n";
-    $req .= '$' . length($_) . "\r\n$_\r\n" for @args;
-    print {$sock} $req or die "redis: write: $!\n";
-    return reply();
-}
-
-sub reply {
-    local $/ = "\r\n";
-    my $line = <$sock>;
-    die "redis: connection closed\n" unless defined $line;
-    chomp $line;
-    my ($type, $rest) = (substr($line, 0, 1), substr($line, 1));
-
-    return $rest if $type eq '+';
-    return { error => $rest } if $type eq '-';
-    return 0 + $rest if $type eq ':';
-
-    if ($type eq '$') {
-        return undef if $rest < 0;
-        my $data = '';
-        while (length($data) < $rest + 2) {
-            my $n = read($sock, $data, $rest + 2 - length($data),
-                         length($data));
-            die "redis: connection closed\n" unless $n;
-        }
-        return substr($data, 0, $rest);
-    }
-
-    return [ map { reply() } 1 .. $rest ] if $type eq '*';
-
-    die "redis: cannot read '$line'\n";
-}
-
-sub start_redis {
-    my $why = '';
-
-    for my $try (1 .. 5) {
-        $port = free_port();
-        $pid = fork // die "fork: $!\n";
-
-        if ($pid == 0) {
-            open STDIN, '<', '/dev/null';
-            open STDOUT, '>>', "$dir/redis.out";
-            open STDERR, '>&', \*STDOUT;
-            exec $server, '--port', $port, '--bind', '127.0.0.1',
-                 '--save', '', '--appendonly', 'no', '--dir', $dir,
-                 '--daemonize', 'no', '--protected-mode', 'no';
-            POSIX::_exit(127);
-        }
-
-        my $deadline = Time::HiRes::time() + 10;
-
-        while (Time::HiRes::time() < $deadline) {
-            if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
-                $why = 'redis-server exited';
-                undef $pid;
-                last;
-            }
-
-            $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                          PeerPort => $port, Proto => 'tcp');
-            if ($sock) {
-                my $pong = eval { cmd('PING') };
-                return if defined $pong && !ref $pong && $pong eq 'PONG';
-                undef $sock;
-            }
-
-            Time::HiRes::sleep(0.02);
-        }
-
-        if ($pid) {
-            kill 'KILL', $pid;
-            waitpid $pid, 0;
-            undef $pid;
-            $why ||= 'no PONG within 10 s';
-        }
-    }
-
-    die "cannot start redis-server: $why\n";
-}
-
-END {
-    if ($pid) {
-        kill 'TERM', $pid;
-        waitpid $pid, 0;
-    }
-}
-
-start_redis();
-pass("redis-server on 127.0.0.1:$port");
+my $r = TG::Redis->start;
+pass('redis-server on ' . $r->addr);
 
 # ---- the script's steps: EVAL as the glue sends it
 
@@ -179,18 +78,17 @@ sub redis_steps {
     my ($key, @out) = ('tg:test:fail:' . ++$key_n);
 
     for my $s (@steps) {
-        my $r = cmd('EVAL', $script, 1, $key, $s->[0], $s->[1]);
+        my ($ok, $v) = $r->try('EVAL', $script, 1, $key, $s->[0], $s->[1]);
 
-        if (ref $r ne 'ARRAY' || @$r != 2) {
-            push @out, 'error: ' . (ref $r eq 'HASH' ? $r->{error}
-                                                     : 'not {count, window}');
+        if (!$ok || ref $v ne 'ARRAY' || @$v != 2) {
+            push @out, 'error: ' . ($ok ? 'not {count, window}' : $v);
             next;
         }
 
         # the hash kept, and alive until the window closes
-        my $pttl = cmd('PTTL', $key);
-        my $h = cmd('HGET', $key, 'c') . ' ' . cmd('HGET', $key, 'w');
-        my $line = "$r->[0] $r->[1]";
+        my $pttl = $r->cmd('PTTL', $key);
+        my $h = $r->cmd('HGET', $key, 'c') . ' ' . $r->cmd('HGET', $key, 'w');
+        my $line = "$v->[0] $v->[1]";
 
         $line .= " (but the hash holds $h)" if $h ne $line;
         $line .= " (but the key expires: PTTL $pttl)"

@@ -20,28 +20,12 @@
 TAP_GLOBALS;
 
 
-static const unsigned char *
-exact(const char *s, size_t n)
-{
-    unsigned char  *p;
-
-    p = tt_keep(malloc(n ? n : 1));
-    if (p == NULL) {
-        abort();
-    }
-
-    memcpy(p, s, n);
-
-    return p;
-}
-
-
 static int
 parse(tg_bindpath_t *bp, const char *text, char *err)
 {
     err[0] = '\0';
 
-    return tg_bindpath_parse(bp, exact(text, strlen(text)), strlen(text),
+    return tg_bindpath_parse(bp, tt_exact(text, strlen(text)), strlen(text),
                              err, 160);
 }
 
@@ -63,7 +47,7 @@ match(const char *template, const char *path)
         return "<parse failed>";
     }
 
-    n = tg_bindpath_match(&bp, exact(path, strlen(path)), strlen(path),
+    n = tg_bindpath_match(&bp, tt_exact(path, strlen(path)), strlen(path),
                           values, TG_BINDPATH_MAX_SEGMENTS);
 
     out = tt_keep(malloc(4096));
@@ -213,7 +197,7 @@ test_parse_refused(void)
                             "a/a/a/a/a/a/a/a/{workspace}"), err),
        "parse: 32 segments");
 
-    is_int(tg_bindpath_parse(&bp, exact("/a\0b/{workspace}", 15), 15, err,
+    is_int(tg_bindpath_parse(&bp, tt_exact("/a\0b/{workspace}", 15), 15, err,
                              sizeof(err)), 0, "refused: a NUL byte");
 
     big = tt_keep(malloc(1100));
@@ -225,18 +209,18 @@ test_parse_refused(void)
     big[0] = '/';
     memcpy(big + 1, "{workspace}/", 12);
 
-    is_int(tg_bindpath_parse(&bp, exact(big, 1025), 1025, err, sizeof(err)),
+    is_int(tg_bindpath_parse(&bp, tt_exact(big, 1025), 1025, err, sizeof(err)),
            0, "refused: 1025 bytes");
     like(err, "longer than 1024", "refused: 1025 bytes: the reason");
-    is_int(tg_bindpath_parse(&bp, exact(big, 1024), 1024, err, sizeof(err)),
+    is_int(tg_bindpath_parse(&bp, tt_exact(big, 1024), 1024, err, sizeof(err)),
            1, "parse: 1024 bytes");
 
     /* an error buffer of one byte, or none */
 
-    is_int(tg_bindpath_parse(&bp, exact("x", 1), 1, err, 1), 0,
+    is_int(tg_bindpath_parse(&bp, tt_exact("x", 1), 1, err, 1), 0,
            "refused with a 1-byte error buffer");
     is_int(err[0], 0, "the 1-byte error buffer holds its NUL");
-    is_int(tg_bindpath_parse(&bp, exact("x", 1), 1, NULL, 0), 0,
+    is_int(tg_bindpath_parse(&bp, tt_exact("x", 1), 1, NULL, 0), 0,
            "refused with no error buffer");
 }
 
@@ -324,10 +308,10 @@ test_match_limit(void)
     ok(parse(&bp, "/{workspace}/{organization}/{integration}", err),
        "limit: parsed");
 
-    n = tg_bindpath_match(&bp, exact("/a/b/c", 6), 6, values, 2);
+    n = tg_bindpath_match(&bp, tt_exact("/a/b/c", 6), 6, values, 2);
     is_int(n, 2, "limit: at most n values");
 
-    n = tg_bindpath_match(&bp, exact("/a/b/c", 6), 6, values, 0);
+    n = tg_bindpath_match(&bp, tt_exact("/a/b/c", 6), 6, values, 0);
     is_int(n, 0, "limit: none for n 0");
 }
 

@@ -20,23 +20,6 @@
 TAP_GLOBALS;
 
 
-/* n bytes in a buffer of exactly n bytes (1 for none), freed at the end */
-static const unsigned char *
-exact(const void *s, size_t n)
-{
-    unsigned char  *p;
-
-    p = tt_keep(malloc(n ? n : 1));
-    if (p == NULL) {
-        abort();
-    }
-
-    memcpy(p, s, n);
-
-    return p;
-}
-
-
 static int
 bearer_n(const char *value, size_t len, char *token)
 {
@@ -44,7 +27,7 @@ bearer_n(const char *value, size_t len, char *token)
     size_t                n;
     const unsigned char  *v, *t;
 
-    v = exact(value, len);
+    v = tt_exact(value, len);
     t = NULL;
     n = 0;
 
@@ -78,7 +61,7 @@ bearer(const char *value, char *token)
 static int
 canonical_n(const char *uri, size_t len)
 {
-    return tg_request_path_canonical(exact(uri, len), len);
+    return tg_request_path_canonical(tt_exact(uri, len), len);
 }
 
 
@@ -92,7 +75,7 @@ canonical(const char *uri)
 static int
 token_id_n(const char *jti, size_t len)
 {
-    return tg_request_token_id_ok(exact(jti, len), len);
+    return tg_request_token_id_ok(tt_exact(jti, len), len);
 }
 
 

@@ -83,6 +83,24 @@ tt_strndup(const void *s, size_t n)
 }
 
 
+/* n bytes in a buffer of exactly n bytes (1 for none): a read past shows */
+
+const unsigned char *
+tt_exact(const void *s, size_t n)
+{
+    unsigned char  *p;
+
+    p = tt_keep(malloc(n ? n : 1));
+    if (p == NULL) {
+        abort();
+    }
+
+    memcpy(p, s, n);
+
+    return p;
+}
+
+
 char *
 tt_printf(const char *fmt, ...)
 {

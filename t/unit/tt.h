@@ -20,6 +20,8 @@
 
 /* a copy of n bytes with a NUL after them, kept until tt_free_all() */
 char *tt_strndup(const void *s, size_t n);
+/* a copy of n bytes in a buffer of exactly n (1 for none), kept the same */
+const unsigned char *tt_exact(const void *s, size_t n);
 char *tt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *tt_keep(void *p);
 void tt_free_all(void);
