@@ -116,6 +116,7 @@ path_reference(const uint8_t *data, size_t size)
 
             if (c1 == '0' || c1 == '1' || (c1 == '2' && c2 == 'e')
                 || (c1 == '2' && c2 == 'f') || (c1 == '2' && c2 == '5')
+                || (c1 == '3' && c2 == 'b')
                 || (c1 == '5' && c2 == 'c'))
             {
                 return 0;

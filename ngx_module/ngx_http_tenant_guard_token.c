@@ -64,7 +64,9 @@ static ngx_str_t *ngx_http_tenant_guard_token_strings(
     ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t i);
 static tg_result_e ngx_http_tenant_guard_token_bind_first(
     ngx_http_request_t *r, ngx_http_tenant_guard_loc_conf_t *lcf);
-static void ngx_http_tenant_guard_token_bind_paths(ngx_http_request_t *r,
+static ngx_int_t ngx_http_tenant_guard_token_client_path(
+    ngx_http_request_t *r, ngx_str_t *path);
+static ngx_int_t ngx_http_tenant_guard_token_bind_paths(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 static ngx_uint_t ngx_http_tenant_guard_token_is_own(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *claim,
@@ -823,8 +825,16 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
      * than guessed at.
      */
 
+    /*
+     * The raw path, and the path nginx made of it (decoded, rewritten),
+     * which it may forward as it is: a ';' there is a path parameter to a
+     * servlet backend, whatever spelling brought it.
+     */
+
     if (!tg_request_path_canonical(r->unparsed_uri.data,
-                                   r->unparsed_uri.len))
+                                   r->unparsed_uri.len)
+        || ngx_strlchr(r->uri.data, r->uri.data + r->uri.len, ';') != NULL
+        || ngx_strlchr(r->uri.data, r->uri.data + r->uri.len, '\\') != NULL)
     {
         ngx_str_set(&ctx->detail, "request path is not canonical");
         ctx->result = ngx_http_tenant_guard_token_bind_first(r, lcf);
@@ -850,7 +860,7 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
     }
 
     if (lcf->bind_paths) {
-        ngx_http_tenant_guard_token_bind_paths(r, lcf, ctx);
+        return ngx_http_tenant_guard_token_bind_paths(r, lcf, ctx);
     }
 
     return NGX_OK;
@@ -860,17 +870,18 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
 /*
  * Every template is matched on its own; each placeholder the path reaches
  * must hold.  r->uri is the path nginx decoded and normalized (after
- * rewrites), the one the location was chosen for; in a subrequest (an
- * auth_request target) the main request's path is what is being allowed,
- * so it is bound as well.
+ * rewrites), the one the location was chosen for; the client's own path
+ * is bound too, since a location may forward it ($request_uri) after a
+ * rewrite or an internal redirect; in a subrequest (an auth_request
+ * target) the main request's path is what is being allowed.
  */
 
-static void
+static ngx_int_t
 ngx_http_tenant_guard_token_bind_paths(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
     size_t                              n, k;
-    ngx_str_t                          *uri[2];
+    ngx_str_t                          *uri[3], orig;
     ngx_uint_t                          i, u, kind;
     const tg_bindpath_segment_t        *seg;
     ngx_http_tenant_guard_bind_path_t  *bp;
@@ -878,10 +889,21 @@ ngx_http_tenant_guard_token_bind_paths(ngx_http_request_t *r,
 
     bp = lcf->bind_paths->elts;
 
+    if (ngx_http_tenant_guard_token_client_path(r, &orig) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     uri[0] = &r->uri;
     uri[1] = (r != r->main) ? &r->main->uri : NULL;
+    uri[2] = (orig.len != r->uri.len
+              || ngx_strncmp(orig.data, r->uri.data, orig.len) != 0)
+             ? &orig : NULL;
 
-    for (u = 0; u < 2 && uri[u] != NULL; u++) {
+    for (u = 0; u < 3; u++) {
+
+        if (uri[u] == NULL) {
+            continue;
+        }
 
         for (i = 0; i < lcf->bind_paths->nelts; i++) {
 
@@ -901,11 +923,45 @@ ngx_http_tenant_guard_token_bind_paths(ngx_http_request_t *r,
                                    "refused \"%V\"", &bp[i].text, uri[u]);
 
                     ctx->result = ngx_http_tenant_guard_mismatch[kind];
-                    return;
+                    return NGX_OK;
                 }
             }
         }
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The path the client sent, decoded: its raw form has passed the
+ * canonical check, so decoding it makes no separator, dot segment or '%'
+ * that nginx's own reading would not have made.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_token_client_path(ngx_http_request_t *r,
+    ngx_str_t *path)
+{
+    u_char  *src, *dst, *end;
+
+    src = r->main->unparsed_uri.data;
+    end = ngx_strlchr(src, src + r->main->unparsed_uri.len, '?');
+
+    if (end == NULL) {
+        end = src + r->main->unparsed_uri.len;
+    }
+
+    path->data = ngx_pnalloc(r->pool, (end - src) + 1);
+    if (path->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    dst = path->data;
+    ngx_unescape_uri(&dst, &src, end - src, NGX_UNESCAPE_URI);
+    path->len = dst - path->data;
+
+    return NGX_OK;
 }
 
 

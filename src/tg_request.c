@@ -81,8 +81,9 @@ tg_request_token68(unsigned char c)
  * A bound id is taken from the normalized URI, while a backend may see
  * the raw one: where the two can differ (encoded '/', '.', '\', control
  * characters, empty or dot segments; '%25', which a backend that decodes
- * twice reads as another escape; ';', which servlet containers read as a
- * path parameter, so "/ws1/..;/ws2" is "/ws2" there) the request is
+ * twice reads as another escape; ';' and '%3B', which servlet containers
+ * read as a path parameter, so "/ws1/..;/ws2" is "/ws2" there, and which
+ * nginx forwards decoded) the request is
  * refused rather than guessed at.
  */
 
@@ -117,6 +118,7 @@ tg_request_path_canonical(const unsigned char *uri, size_t len)
             c2 = tg_request_lower(p[2]);
 
             if ((c1 == '2' && (c2 == 'f' || c2 == 'e' || c2 == '5'))
+                || (c1 == '3' && c2 == 'b')
                 || (c1 == '5' && c2 == 'c')
                 || c1 == '0' || c1 == '1')
             {

@@ -28,7 +28,7 @@ int tg_request_bearer(const unsigned char *value, size_t len,
 
 /*
  * 1 when the raw request path (the request target up to the first '?', or
- * len) cannot be read two ways: no %2F, %2E, %5C or %25 (any case), no
+ * len) cannot be read two ways: no %2F, %2E, %5C, %25 or %3B (any case), no
  * %0X or %1X, no truncated '%', no '\' or ';', no "//", no "/." or "/.."
  * segment; 0 otherwise.
  */

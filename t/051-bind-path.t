@@ -644,3 +644,78 @@ location = /_auth {
 --- upstream_count: 2
 --- error_log_like
 \[info\] .*tenant_guard: workspace mismatch, token_id: jti-[0-9a-f]+
+
+
+
+=== TEST 32: an encoded ';' ("..%3B") is refused: nginx would forward it decoded as "..;", which a servlet backend reads as ".."
+--- config
+tenant_guard_bind_path "/workspaces/{workspace}";
+location /uri-part/ {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/;
+}
+location / {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+[
+    map({ +{request => $_, more_headers => TG::bearer({workspace_id => 'ws1'}),
+            error_code => 403, json_error => 'workspace_mismatch',
+            json_error_description => 'request path is not canonical',
+            no_upstream => 1} }
+        'GET /workspaces/ws1/..%3B/ws2/items',
+        'GET /workspaces/ws1/..%3b/ws2/items',
+        'GET /uri-part/workspaces/ws1/..%3B/ws2/items',
+        'GET /workspaces/ws1%3Bx/items'),
+    {request => 'GET /workspaces/ws1/items',
+     more_headers => TG::bearer({workspace_id => 'ws1'}), error_code => 200},
+]
+--- upstream_count: 1
+
+
+
+=== TEST 33: a rewrite that moves the path off the template does not unbind the client's path ($request_uri forwarded)
+--- config
+tenant_guard_bind_path "/workspaces/{workspace}";
+location /workspaces/ {
+    rewrite ^/workspaces/(.*)$ /internal/$1 last;
+}
+location /internal/ {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM$request_uri;
+}
+--- requests eval
+[
+    {request => 'GET /workspaces/ws2/items',
+     more_headers => TG::bearer({workspace_id => 'ws1'}),
+     error_code => 403, json_error => 'workspace_mismatch', no_upstream => 1},
+    {request => 'GET /workspaces/w%73%31/items',
+     more_headers => TG::bearer({workspace_id => 'ws2'}),
+     error_code => 403, json_error => 'workspace_mismatch', no_upstream => 1},
+    {request => 'GET /workspaces/ws1/items',
+     more_headers => TG::bearer({workspace_id => 'ws1'}),
+     error_code => 200, upstream_uri => '/workspaces/ws1/items'},
+]
+--- upstream_count: 1
+
+
+
+=== TEST 34: a ';' a rewrite puts into the path is refused too
+--- config
+tenant_guard_bind_path "/workspaces/{workspace}";
+location /w/ {
+    rewrite ^/w/([^/]+)/(.*)$ "/workspaces/$1/..;/$2" last;
+}
+location / {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- request
+GET /w/ws1/ws2
+--- more_headers eval
+TG::bearer({workspace_id => 'ws1'})
+--- error_code: 403
+--- json_error: workspace_mismatch
+--- json_error_description: request path is not canonical
+--- no_upstream

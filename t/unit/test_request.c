@@ -270,7 +270,8 @@ test_path_plain(void)
         "/a/..?x", "/a/.?x", "/a//?x", "/a/%2F?x", "/a%2?x", "/a%?x",
         "/a%4?x=1", "/a\\?x", "/a/%2e%2e/b", "/%2e", "/.%2e/", "/%2e./",
         "/%25", "/a/%252e%252e/b", "/a%252Fb", "/ws1/..;/ws2", "/a;b",
-        "/a/b;jsessionid=1", ";", "/;/", "/a;?x"
+        "/a/b;jsessionid=1", ";", "/;/", "/a;?x", "/ws1/..%3B/ws2",
+        "/ws1/..%3b/ws2", "/a%3Bb"
     };
 
     for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -349,6 +350,7 @@ test_path_escapes(void)
             lc2 = (c2 >= 'A' && c2 <= 'Z') ? c2 + 32 : c2;
 
             want = !((c1 == '2' && (lc2 == 'e' || lc2 == 'f' || lc2 == '5'))
+                     || (c1 == '3' && lc2 == 'b')
                      || (c1 == '5' && lc2 == 'c')
                      || c1 == '0' || c1 == '1');
 
@@ -361,9 +363,9 @@ test_path_escapes(void)
     }
 
     is_int(wrong, 0, "path: every escape \"%%XY\": refused exactly for "
-           "%%2E %%2F %%5C %%25 (any case), %%0X and %%1X");
-    is_int(refused, 2 * 250 + 4 + 2 + 1, "path: that is %%0X, %%1X, six "
-           "encoded separators and %%25");
+           "%%2E %%2F %%5C %%25 %%3B (any case), %%0X and %%1X");
+    is_int(refused, 2 * 250 + 4 + 2 + 1 + 2, "path: that is %%0X, %%1X, "
+           "six encoded separators, %%25 and %%3B");
 
     /* the NUL bytes left out above: a NUL is just another byte */
 
