@@ -44,6 +44,7 @@
 
 #define NGX_HTTP_TENANT_GUARD_MAX_CLAIM      1024
 #define NGX_HTTP_TENANT_GUARD_MAX_ID         256     /* a login identifier */
+#define NGX_HTTP_TENANT_GUARD_MAX_JTI        256
 #define NGX_HTTP_TENANT_GUARD_TOKEN_ID_LEN   16
 
 /* the kinds of zone entries */

@@ -668,12 +668,15 @@ static ngx_int_t
 ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
-    int          rc;
-    char        *buf;
-    size_t       len;
-    ngx_uint_t   k;
-    const char  *value;
-    char         jti[32];
+    int                                 rc;
+    char                               *buf;
+    size_t                              len;
+    ngx_uint_t                          k;
+    const char                         *value;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+    char                                jti[32];
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
     buf = ngx_pnalloc(r->pool, NGX_HTTP_TENANT_GUARD_MAX_CLAIM);
     if (buf == NULL) {
@@ -719,7 +722,7 @@ ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
     rc = tg_jwt_claim_text(ctx->claims, "jti", jti, sizeof(jti), &value,
                            &len);
 
-    if (rc == 1 && len > 0 && len <= 256) {
+    if (rc == 1 && len > 0 && len <= NGX_HTTP_TENANT_GUARD_MAX_JTI) {
         ctx->jti.data = ngx_pnalloc(r->pool, len);
         if (ctx->jti.data == NULL) {
             return NGX_ERROR;
@@ -727,6 +730,14 @@ ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
 
         ngx_memcpy(ctx->jti.data, value, len);
         ctx->jti.len = len;
+
+    } else if (rc != 0 && tmcf->redis != NULL) {
+        /* a jti no revocation could name: never a token revocation misses */
+
+        ctx->result = TG_RESULT_INVALID_TOKEN;
+        ngx_str_set(&ctx->detail, "the \"jti\" claim is empty, too long "
+                    "or not a string");
+        return NGX_OK;
     }
 
     if (rc == 1 && tg_request_token_id_ok((u_char *) value, len)) {

@@ -836,3 +836,35 @@ location / {
      error_code => 200},
 ]
 --- upstream_count: 1
+
+
+
+=== TEST 43: with Redis, a jti no revocation could name (over 256 bytes, empty, not a string) is refused; 256 bytes is checked
+--- redis eval
+$main::R->revoke('r' x 256);
+--- http_config
+tenant_guard_zone zone=tg:1m;
+tenant_guard_redis $TEST_NGINX_REDIS;
+--- config
+location / {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+my $bad = sub {
+    +{request => 'GET /a', more_headers => main::bearer_of(TG::jwt({jti => $_[0]})),
+      error_code => 401, json_error => 'invalid_token',
+      json_error_description => 'the "jti" claim is empty, too long or not a string',
+      no_upstream => 1}
+};
+[
+    $bad->('j' x 257),
+    $bad->(''),
+    $bad->({id => 1}),
+    {request => 'GET /b', more_headers => main::bearer_of(TG::jwt({jti => 'r' x 256})),
+     error_code => 401, json_error => 'invalid_token',
+     json_error_description => 'the token has been revoked', no_upstream => 1},
+    {request => 'GET /c', more_headers => main::bearer_of(TG::jwt({jti => 'k' x 256})),
+     error_code => 200},
+]
+--- upstream_count: 1
