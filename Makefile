@@ -9,6 +9,7 @@
 #   make asan    the module with AddressSanitizer, and the suite run on it
 #   make run     the demo on 127.0.0.1:8080 (DEMO_PORT, DEMO_ONESHOT=1)
 #   make bench   wrk: plain proxy vs guarded proxy (BENCH_SECONDS, BENCH_WORKERS)
+#   make bench-ir  callgrind: instructions per request, repeatable (bench/ir)
 #   make unit    the engine's C unit tests (ASan, UBSan)
 #   make fuzz    the engine's libFuzzer targets, FUZZ_SECONDS each
 #   make install the module and its load_module file, Debian's paths (DESTDIR)
@@ -67,7 +68,7 @@ DEB_PACKAGES := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
                 curl gcc make $(DEB_PACKAGES_NGINX_SRC)
 DEB_OPTIONAL := libjson-pp-perl
 
-.PHONY: all deps build test asan run bench unit fuzz install deb \
+.PHONY: all deps build test asan run bench bench-ir unit fuzz install deb \
         package-test clean
 
 all: build
@@ -139,6 +140,11 @@ run: build
 
 bench: build
 	$(TOP)/bench/run
+
+# Instructions per request under callgrind (valgrind is on the machine;
+# about 30 s): what to steer cost by, where wrk's requests/s drift.
+bench-ir: build
+	$(TOP)/bench/ir
 
 # The engine's C unit tests alone, under ASan and UBSan ("make test" runs
 # them too).
