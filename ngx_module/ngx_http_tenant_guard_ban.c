@@ -499,8 +499,12 @@ ngx_http_tenant_guard_ban_unsettled(ngx_http_tenant_guard_count_t *c)
     if (ngx_http_tenant_guard_ban_replays.next == NULL) {
         ngx_queue_init(&ngx_http_tenant_guard_ban_replays);
 
+        /* data: any readable object, for the debug log's event ident */
+
         ngx_http_tenant_guard_ban_replay_ev.handler =
                                             ngx_http_tenant_guard_ban_replay;
+        ngx_http_tenant_guard_ban_replay_ev.data =
+                                          &ngx_http_tenant_guard_ban_replay_ev;
         ngx_http_tenant_guard_ban_replay_ev.log = ngx_cycle->log;
         ngx_http_tenant_guard_ban_replay_ev.cancelable = 1;
     }
