@@ -162,6 +162,9 @@ static time_t                               ngx_http_tenant_guard_refused_log;
 /* the http level's "resolver", for a host given by name; NULL: none */
 static ngx_http_core_loc_conf_t            *ngx_http_tenant_guard_resolver;
 
+/* the liveness PING of the subscribed link, written as it is */
+static char  ngx_http_tenant_guard_ping[] = "*1\r\n$4\r\nPING\r\n";
+
 /* hiredis's own reply functions, which the guard's call once it agrees */
 static redisReplyObjectFunctions           *ngx_http_tenant_guard_hiredis_fn;
 
@@ -925,8 +928,6 @@ ngx_http_tenant_guard_link_ping(ngx_event_t *ev)
     size_t                         len[1];
     ngx_http_tenant_guard_link_t  *link = ev->data;
 
-    static char  ping[] = "*1\r\n$4\r\nPING\r\n";
-
     if (ngx_http_tenant_guard_exiting || link->ac == NULL
         || link->state != NGX_HTTP_TENANT_GUARD_LINK_UP)
     {
@@ -942,7 +943,9 @@ ngx_http_tenant_guard_link_ping(ngx_event_t *ev)
     link->pinged = 1;
 
     if (link->subscriber) {
-        if (redisAppendFormattedCommand(&link->ac->c, ping, sizeof(ping) - 1)
+        if (redisAppendFormattedCommand(&link->ac->c,
+                                   ngx_http_tenant_guard_ping,
+                                   sizeof(ngx_http_tenant_guard_ping) - 1)
             != REDIS_OK)
         {
             ngx_http_tenant_guard_link_down(link, "out of memory");
@@ -1407,9 +1410,10 @@ ngx_http_tenant_guard_reply_copy(ngx_pool_t *pool, redisReply *from,
  * hiredis itself turns into a closed link ("max number of clients"), and
  * on the events link a message other than ["subscribe", channel, n],
  * ["message", channel, key] or the liveness PING's ["pong", ""] (hiredis
- * would assert or read past the array) are refused: the object is not made, the reader fails ("out of memory"
- * to hiredis) and hiredis closes the link, answering every waiting command
- * with no reply.  on_disconnect says why.
+ * would assert or read past the array) are refused: the object is not
+ * made, the reader fails ("out of memory" to hiredis) and hiredis closes
+ * the link, answering every waiting command with no reply.  on_disconnect
+ * says why.
  */
 
 static void

@@ -219,9 +219,15 @@ ok($r->wait_links(clients => 4, subscribers => 2, timeout => 3),
     my $after = workers_rss($H{A});
     $r->resume;
     ok($before > 0, "memory: the workers' VmRSS is read ($before kB)");
-    ok($after - $before < 4096,
-       sprintf 'memory: %d requests while Redis hangs for 2s: the workers '
-               . 'grew %d kB (bound 4096)', $n * 2, $after - $before);
+    SKIP: {
+        # ASan keeps freed memory in quarantine (256 MB): RSS grows anyway
+        skip 'VmRSS under AddressSanitizer says nothing of a queue', 1
+            if ($ENV{TG_MODULE_PRELOAD} // '') =~ /asan/;
+        ok($after - $before < 4096,
+           sprintf 'memory: %d requests while Redis hangs for 2s: the '
+                   . 'workers grew %d kB (bound 4096)', $n * 2,
+                   $after - $before);
+    }
     note(sprintf 'FIGURE memory: %d requests in 2s of SIGSTOP, VmRSS '
                  . '%d -> %d kB', $n * 2, $before, $after);
     note('FIGURE tokens while Redis hangs (early: < 2 x timeout, failure '
