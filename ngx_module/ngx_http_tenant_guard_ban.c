@@ -28,11 +28,21 @@ typedef struct {
 } ngx_http_tenant_guard_fail_t;
 
 
-/* a failure counted in Redis: what its reply is judged by */
+/*
+ * A failure counted in Redis: what its reply is judged by.  One whose
+ * reply never comes (a Redis fault) is counted in the zone at once and
+ * waits in the worker's replay queue until the link takes it, so that a
+ * fault delays a ban that the cluster's count reaches, never drops it.
+ */
+
+#define NGX_HTTP_TENANT_GUARD_BAN_REPLAY_MAX    1024
+#define NGX_HTTP_TENANT_GUARD_BAN_REPLAY_EVERY  250
 
 typedef struct {
+    ngx_queue_t                   queue;     /* in the replay queue */
     tg_ban_settings_t             settings;
     ngx_uint_t                    kind;
+    ngx_uint_t                    replay;    /* counted here already */
     long long                     now;
     size_t                        len;
     u_char                        key[32];
@@ -46,14 +56,24 @@ static void ngx_http_tenant_guard_ban_identifier_key(ngx_str_t *ws,
 static ngx_int_t ngx_http_tenant_guard_ban_lookup(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *key,
     size_t len);
-static void ngx_http_tenant_guard_ban_zone_fail(ngx_http_request_t *r,
-    const tg_ban_settings_t *b, ngx_uint_t kind, u_char *key, size_t len);
+static void ngx_http_tenant_guard_ban_zone_fail(ngx_log_t *log,
+    const tg_ban_settings_t *b, ngx_uint_t kind, u_char *key, size_t len,
+    time_t now);
 static ngx_int_t ngx_http_tenant_guard_ban_fail_handler(u_char *value,
     void *data, time_t *expires);
-static ngx_int_t ngx_http_tenant_guard_ban_count(ngx_uint_t kind,
-    u_char *key, size_t len, const tg_ban_settings_t *b);
+static ngx_int_t ngx_http_tenant_guard_ban_count(ngx_log_t *log,
+    ngx_uint_t kind, u_char *key, size_t len, const tg_ban_settings_t *b);
 static void ngx_http_tenant_guard_ban_counted(void *data, ngx_int_t rc,
     long long count, long long window);
+static void ngx_http_tenant_guard_ban_unsettled(
+    ngx_http_tenant_guard_count_t *c);
+static void ngx_http_tenant_guard_ban_replay(ngx_event_t *ev);
+
+
+static ngx_queue_t   ngx_http_tenant_guard_ban_replays;
+static ngx_uint_t    ngx_http_tenant_guard_ban_nreplays;
+static ngx_uint_t    ngx_http_tenant_guard_ban_dropped;
+static ngx_event_t   ngx_http_tenant_guard_ban_replay_ev;
 
 
 /*
@@ -251,49 +271,36 @@ ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
     policy = tg_policy_set_find(tmcf->policies, (char *) ws->data, ws->len);
     len = ngx_http_tenant_guard_ban_address_key(r, key);
 
-    /* a count Redis cannot take (its link is down) is counted here */
-
-    if (tmcf->redis != NULL
-        && (!identifier
-            || ngx_http_tenant_guard_ban_count(
-                                             NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
-                                             ctx->ban_key, 32, &policy->ban)
-               == NGX_OK)
-        && (len == 0
-            || ngx_http_tenant_guard_ban_count(
-                                             NGX_HTTP_TENANT_GUARD_KIND_BAN_IP,
-                                             key, len, &policy->ban)
-               == NGX_OK))
-    {
-        return;
-    }
+    /* each count Redis cannot take (its link is down) is settled later */
 
     if (identifier) {
-        ngx_http_tenant_guard_ban_zone_fail(r, &policy->ban,
-                                            NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
-                                            ctx->ban_key, 32);
+        (void) ngx_http_tenant_guard_ban_count(r->connection->log,
+                                             NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
+                                             ctx->ban_key, 32, &policy->ban);
     }
 
     if (len) {
-        ngx_http_tenant_guard_ban_zone_fail(r, &policy->ban,
-                                            NGX_HTTP_TENANT_GUARD_KIND_BAN_IP,
-                                            key, len);
+        (void) ngx_http_tenant_guard_ban_count(r->connection->log,
+                                             NGX_HTTP_TENANT_GUARD_KIND_BAN_IP,
+                                             key, len, &policy->ban);
     }
 }
 
 
 static void
-ngx_http_tenant_guard_ban_zone_fail(ngx_http_request_t *r,
-    const tg_ban_settings_t *b, ngx_uint_t kind, u_char *key, size_t len)
+ngx_http_tenant_guard_ban_zone_fail(ngx_log_t *log,
+    const tg_ban_settings_t *b, ngx_uint_t kind, u_char *key, size_t len,
+    time_t now)
 {
     ngx_http_tenant_guard_fail_t        f;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
-    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+    tmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_tenant_guard_module);
 
     f.settings = b;
     f.address = (kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP);
-    f.now = ngx_time();
+    f.now = now;
     f.level = TG_BAN_NONE;
 
     if (ngx_http_tenant_guard_zone_update(tmcf->zone, kind, key, len,
@@ -303,7 +310,7 @@ ngx_http_tenant_guard_ban_zone_fail(ngx_http_request_t *r,
         == NGX_OK
         && f.level != TG_BAN_NONE)
     {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, log, 0,
                       "tenant_guard: %s banned, level %d, for %T s",
                       f.address ? "client address" : "login identifier",
                       f.level, f.until - f.now);
@@ -337,14 +344,19 @@ ngx_http_tenant_guard_ban_fail_handler(u_char *value, void *data,
 }
 
 
-/* NGX_OK: counted in Redis (or nothing to count); NGX_ERROR: count here */
+/*
+ * A failure: counted in Redis when the link takes it, otherwise in the
+ * zone at once and queued for Redis.  NGX_ERROR: no memory, counted in
+ * the zone only.
+ */
 
 static ngx_int_t
-ngx_http_tenant_guard_ban_count(ngx_uint_t kind, u_char *key, size_t len,
-    const tg_ban_settings_t *b)
+ngx_http_tenant_guard_ban_count(ngx_log_t *log, ngx_uint_t kind, u_char *key,
+    size_t len, const tg_ban_settings_t *b)
 {
-    long long                       longest;
-    ngx_http_tenant_guard_count_t  *count;
+    long long                           longest;
+    ngx_http_tenant_guard_count_t      *count;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     longest = tg_ban_window(b, kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP);
 
@@ -352,13 +364,25 @@ ngx_http_tenant_guard_ban_count(ngx_uint_t kind, u_char *key, size_t len,
         return NGX_OK;
     }
 
-    count = ngx_alloc(sizeof(ngx_http_tenant_guard_count_t), ngx_cycle->log);
+    tmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_tenant_guard_module);
+
+    if (tmcf->redis == NULL) {
+        ngx_http_tenant_guard_ban_zone_fail(log, b, kind, key, len,
+                                            ngx_time());
+        return NGX_OK;
+    }
+
+    count = ngx_alloc(sizeof(ngx_http_tenant_guard_count_t), log);
     if (count == NULL) {
+        ngx_http_tenant_guard_ban_zone_fail(log, b, kind, key, len,
+                                            ngx_time());
         return NGX_ERROR;
     }
 
     count->settings = *b;
     count->kind = kind;
+    count->replay = 0;
     count->now = ngx_time();
     count->len = len;
     ngx_memcpy(count->key, key, len);
@@ -369,15 +393,20 @@ ngx_http_tenant_guard_ban_count(ngx_uint_t kind, u_char *key, size_t len,
                                               count)
         != NGX_OK)
     {
-        ngx_free(count);
-        return NGX_ERROR;
+        ngx_http_tenant_guard_ban_unsettled(count);
     }
 
     return NGX_OK;
 }
 
 
-/* the cluster's count of a window: this host bans at once, others hear */
+/*
+ * The cluster's count of a window: this host bans at once, others hear.
+ * A count at or past a threshold bans (a replayed count may have skipped
+ * it), unless this host wrote this level or a higher one to Redis already
+ * (a ban in the zone with no window: one a count here counted, with a
+ * window, may never have reached Redis).
+ */
 
 static void
 ngx_http_tenant_guard_ban_counted(void *data, ngx_int_t rc, long long count,
@@ -386,12 +415,14 @@ ngx_http_tenant_guard_ban_counted(void *data, ngx_int_t rc, long long count,
     ngx_http_tenant_guard_count_t *c = data;
 
     int                                 level;
+    size_t                              n;
+    time_t                              now;
     long long                           until;
     tg_ban_state_t                      s;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     if (rc != NGX_OK) {
-        ngx_free(c);
+        ngx_http_tenant_guard_ban_unsettled(c);
         return;
     }
 
@@ -404,8 +435,25 @@ ngx_http_tenant_guard_ban_counted(void *data, ngx_int_t rc, long long count,
         return;
     }
 
+    /* a failure replayed after a fault bans from now, not from then */
+
+    now = ngx_time();
+    until += now - c->now;
+
     tmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_tenant_guard_module);
+
+    if (ngx_http_tenant_guard_zone_get(tmcf->zone, c->kind, c->key, c->len,
+                                       (u_char *) &s, sizeof(s), &n)
+        == NGX_OK
+        && n == sizeof(s)
+        && s.window == 0
+        && s.until > now
+        && s.level >= level)
+    {
+        ngx_free(c);
+        return;
+    }
 
     ngx_memzero(&s, sizeof(tg_ban_state_t));
     s.until = until;
@@ -415,16 +463,115 @@ ngx_http_tenant_guard_ban_counted(void *data, ngx_int_t rc, long long count,
                                           (u_char *) &s, sizeof(s),
                                           (time_t) until);
 
-    ngx_http_tenant_guard_store_ban_set(c->kind, c->key, c->len, until,
-                                        c->now);
+    ngx_http_tenant_guard_store_ban_set(c->kind, c->key, c->len, until, now);
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "tenant_guard: %s banned, level %d, for %L s",
                   c->kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP
                   ? "client address" : "login identifier",
-                  level, until - c->now);
+                  level, until - now);
 
     ngx_free(c);
+}
+
+
+/*
+ * A count Redis did not take or did not answer: counted in the zone (once)
+ * so that this host bans meanwhile, and queued to be counted in Redis when
+ * the link takes it again.  A reply lost after Redis counted means the
+ * failure is counted twice there: a fault errs toward banning.  The queue
+ * is bounded: past it the oldest failure is counted here only.
+ */
+
+static void
+ngx_http_tenant_guard_ban_unsettled(ngx_http_tenant_guard_count_t *c)
+{
+    ngx_queue_t                    *q;
+    ngx_http_tenant_guard_count_t  *old;
+
+    if (!c->replay) {
+        c->replay = 1;
+        ngx_http_tenant_guard_ban_zone_fail(ngx_cycle->log, &c->settings,
+                                            c->kind, c->key, c->len,
+                                            (time_t) c->now);
+    }
+
+    if (ngx_http_tenant_guard_ban_replays.next == NULL) {
+        ngx_queue_init(&ngx_http_tenant_guard_ban_replays);
+
+        /* data: any readable object, for the debug log's event ident */
+
+        ngx_http_tenant_guard_ban_replay_ev.handler =
+                                            ngx_http_tenant_guard_ban_replay;
+        ngx_http_tenant_guard_ban_replay_ev.data =
+                                          &ngx_http_tenant_guard_ban_replay_ev;
+        ngx_http_tenant_guard_ban_replay_ev.log = ngx_cycle->log;
+        ngx_http_tenant_guard_ban_replay_ev.cancelable = 1;
+    }
+
+    if (ngx_http_tenant_guard_ban_nreplays
+        >= NGX_HTTP_TENANT_GUARD_BAN_REPLAY_MAX)
+    {
+        q = ngx_queue_head(&ngx_http_tenant_guard_ban_replays);
+        ngx_queue_remove(q);
+        old = ngx_queue_data(q, ngx_http_tenant_guard_count_t, queue);
+        ngx_free(old);
+        ngx_http_tenant_guard_ban_nreplays--;
+
+        if (ngx_http_tenant_guard_ban_dropped++ == 0) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "tenant_guard: more than %d failures wait for "
+                          "redis, the oldest are counted on this host only",
+                          NGX_HTTP_TENANT_GUARD_BAN_REPLAY_MAX);
+        }
+    }
+
+    ngx_queue_insert_tail(&ngx_http_tenant_guard_ban_replays, &c->queue);
+    ngx_http_tenant_guard_ban_nreplays++;
+
+    if (!ngx_http_tenant_guard_ban_replay_ev.timer_set) {
+        ngx_add_timer(&ngx_http_tenant_guard_ban_replay_ev,
+                      NGX_HTTP_TENANT_GUARD_BAN_REPLAY_EVERY);
+    }
+}
+
+
+/* the queued failures go to Redis, in order, as soon as the link takes them */
+
+static void
+ngx_http_tenant_guard_ban_replay(ngx_event_t *ev)
+{
+    long long                       longest;
+    ngx_queue_t                    *q;
+    ngx_http_tenant_guard_count_t  *c;
+
+    while (!ngx_queue_empty(&ngx_http_tenant_guard_ban_replays)) {
+        q = ngx_queue_head(&ngx_http_tenant_guard_ban_replays);
+        c = ngx_queue_data(q, ngx_http_tenant_guard_count_t, queue);
+
+        longest = tg_ban_window(&c->settings,
+                                c->kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP);
+
+        if (ngx_http_tenant_guard_store_ban_count(c->kind, c->key, c->len,
+                                              longest, c->now,
+                                              ngx_http_tenant_guard_ban_counted,
+                                              c)
+            != NGX_OK)
+        {
+            ngx_add_timer(ev, NGX_HTTP_TENANT_GUARD_BAN_REPLAY_EVERY);
+            return;
+        }
+
+        ngx_queue_remove(q);
+        ngx_http_tenant_guard_ban_nreplays--;
+    }
+
+    if (ngx_http_tenant_guard_ban_dropped) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "tenant_guard: %ui failures were counted on this host "
+                      "only", ngx_http_tenant_guard_ban_dropped);
+        ngx_http_tenant_guard_ban_dropped = 0;
+    }
 }
 
 

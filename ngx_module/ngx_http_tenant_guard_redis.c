@@ -42,12 +42,19 @@
 #define NGX_HTTP_TENANT_GUARD_PUSH_ANY         1
 #define NGX_HTTP_TENANT_GUARD_PUSH_SUBSCRIBE   2
 #define NGX_HTTP_TENANT_GUARD_PUSH_MESSAGE     3
+#define NGX_HTTP_TENANT_GUARD_PUSH_PONG        4
+
+/* fire-and-forget commands a worker keeps waiting at most */
+#define NGX_HTTP_TENANT_GUARD_SENDS_MAX        1024
 
 
 typedef struct {
     redisAsyncContext                *ac;
     ngx_connection_t                 *conn;
     ngx_event_t                       timer;     /* connect, then retry */
+    ngx_event_t                       ping;      /* liveness, while up */
+    ngx_uint_t                        heard;     /* read since the ping */
+    ngx_uint_t                        pinged;
     ngx_msec_t                        backoff;
     ngx_uint_t                        state;
     ngx_uint_t                        subscriber;
@@ -67,6 +74,7 @@ typedef struct {
     ngx_http_request_t               *r;         /* NULL once detached */
     ngx_pool_cleanup_t               *cln;
     ngx_http_tenant_guard_redis_bg_pt bg;        /* no request at all */
+    ngx_uint_t                        send;      /* nobody waits */
     ngx_http_tenant_guard_redis_pt    handler;
     void                             *data;
     ngx_event_t                       timer;
@@ -84,6 +92,8 @@ static void ngx_http_tenant_guard_link_unresolved(
 static void ngx_http_tenant_guard_link_connect(
     ngx_http_tenant_guard_link_t *link, const char *ip);
 static void ngx_http_tenant_guard_link_timer(ngx_event_t *ev);
+static void ngx_http_tenant_guard_link_up(ngx_http_tenant_guard_link_t *link);
+static void ngx_http_tenant_guard_link_ping(ngx_event_t *ev);
 static void ngx_http_tenant_guard_link_down(ngx_http_tenant_guard_link_t *link,
     const char *why);
 static void ngx_http_tenant_guard_link_retry(
@@ -145,9 +155,15 @@ static ngx_http_tenant_guard_link_t         ngx_http_tenant_guard_cmd;
 static ngx_http_tenant_guard_link_t         ngx_http_tenant_guard_sub;
 static ngx_log_t                           *ngx_http_tenant_guard_log;
 static ngx_uint_t                           ngx_http_tenant_guard_exiting;
+static ngx_uint_t                           ngx_http_tenant_guard_sends;
+static ngx_uint_t                           ngx_http_tenant_guard_refused;
+static time_t                               ngx_http_tenant_guard_refused_log;
 
 /* the http level's "resolver", for a host given by name; NULL: none */
 static ngx_http_core_loc_conf_t            *ngx_http_tenant_guard_resolver;
+
+/* the liveness PING of the subscribed link, written as it is */
+static char  ngx_http_tenant_guard_ping[] = "*1\r\n$4\r\nPING\r\n";
 
 /* hiredis's own reply functions, which the guard's call once it agrees */
 static redisReplyObjectFunctions           *ngx_http_tenant_guard_hiredis_fn;
@@ -383,6 +399,10 @@ ngx_http_tenant_guard_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_tenant_guard_cmd.timer.log = cycle->log;
     ngx_http_tenant_guard_cmd.timer.cancelable = 1;
     ngx_http_tenant_guard_cmd.reported = NGX_HTTP_TENANT_GUARD_LINK_UP;
+    ngx_http_tenant_guard_cmd.ping.handler = ngx_http_tenant_guard_link_ping;
+    ngx_http_tenant_guard_cmd.ping.data = &ngx_http_tenant_guard_cmd;
+    ngx_http_tenant_guard_cmd.ping.log = cycle->log;
+    ngx_http_tenant_guard_cmd.ping.cancelable = 1;
 
     ngx_http_tenant_guard_resolver = NULL;
 
@@ -413,6 +433,11 @@ ngx_http_tenant_guard_redis_init_process(ngx_cycle_t *cycle,
         ngx_http_tenant_guard_sub.timer.log = cycle->log;
         ngx_http_tenant_guard_sub.timer.cancelable = 1;
         ngx_http_tenant_guard_sub.reported = NGX_HTTP_TENANT_GUARD_LINK_UP;
+        ngx_http_tenant_guard_sub.ping.handler =
+                                              ngx_http_tenant_guard_link_ping;
+        ngx_http_tenant_guard_sub.ping.data = &ngx_http_tenant_guard_sub;
+        ngx_http_tenant_guard_sub.ping.log = cycle->log;
+        ngx_http_tenant_guard_sub.ping.cancelable = 1;
 
         ngx_http_tenant_guard_link_connect(&ngx_http_tenant_guard_sub, NULL);
     }
@@ -435,6 +460,10 @@ ngx_http_tenant_guard_redis_exit_process(void)
     for (i = 0; i < 2; i++) {
         if (links[i]->timer.timer_set) {
             ngx_del_timer(&links[i]->timer);
+        }
+
+        if (links[i]->ping.timer_set) {
+            ngx_del_timer(&links[i]->ping);
         }
 
         if (links[i]->resolving) {
@@ -794,14 +823,7 @@ ngx_http_tenant_guard_on_ready(redisAsyncContext *ac, void *r,
         return;
     }
 
-    if (link->timer.timer_set) {
-        ngx_del_timer(&link->timer);
-    }
-
-    link->state = NGX_HTTP_TENANT_GUARD_LINK_UP;
-    link->backoff = 0;
-
-    ngx_http_tenant_guard_link_report(link, 1, NULL);
+    ngx_http_tenant_guard_link_up(link);
 }
 
 
@@ -827,14 +849,7 @@ ngx_http_tenant_guard_on_message(redisAsyncContext *ac, void *r,
     }
 
     if (ngx_strcmp(reply->element[0]->str, "subscribe") == 0) {
-        if (link->timer.timer_set) {
-            ngx_del_timer(&link->timer);
-        }
-
-        link->state = NGX_HTTP_TENANT_GUARD_LINK_UP;
-        link->backoff = 0;
-
-        ngx_http_tenant_guard_link_report(link, 1, NULL);
+        ngx_http_tenant_guard_link_up(link);
 
         /* what changed while the link was down is not known: drop all */
 
@@ -877,6 +892,84 @@ ngx_http_tenant_guard_link_timer(ngx_event_t *ev)
 }
 
 
+static void
+ngx_http_tenant_guard_link_up(ngx_http_tenant_guard_link_t *link)
+{
+    if (link->timer.timer_set) {
+        ngx_del_timer(&link->timer);
+    }
+
+    link->state = NGX_HTTP_TENANT_GUARD_LINK_UP;
+    link->backoff = 0;
+    link->heard = 0;
+    link->pinged = 0;
+
+    ngx_add_timer(&link->ping, ngx_http_tenant_guard_rcf->timeout);
+
+    ngx_http_tenant_guard_link_report(link, 1, NULL);
+}
+
+
+/*
+ * Liveness: a server that vanishes without closing the connection (a host
+ * gone, a frozen process, a cut network) is noticed by no read.  Every
+ * timeout, a link that has read nothing since the last PING is dropped,
+ * and a PING is sent: a silent death is noticed within twice the timeout,
+ * with or without requests.  On the events link, in subscribed mode, the
+ * PING has no callback (hiredis takes the reply for a message of no
+ * channel and drops it; the reply guard admits exactly ["pong", ""]):
+ * only the read counts.
+ */
+
+static void
+ngx_http_tenant_guard_link_ping(ngx_event_t *ev)
+{
+    const char                    *argv[1];
+    size_t                         len[1];
+    ngx_http_tenant_guard_link_t  *link = ev->data;
+
+    if (ngx_http_tenant_guard_exiting || link->ac == NULL
+        || link->state != NGX_HTTP_TENANT_GUARD_LINK_UP)
+    {
+        return;
+    }
+
+    if (link->pinged && !link->heard) {
+        ngx_http_tenant_guard_link_down(link, "no answer to PING");
+        return;
+    }
+
+    link->heard = 0;
+    link->pinged = 1;
+
+    if (link->subscriber) {
+        if (redisAppendFormattedCommand(&link->ac->c,
+                                   ngx_http_tenant_guard_ping,
+                                   sizeof(ngx_http_tenant_guard_ping) - 1)
+            != REDIS_OK)
+        {
+            ngx_http_tenant_guard_link_down(link, "out of memory");
+            return;
+        }
+
+        ngx_http_tenant_guard_ev_add_write(link);
+
+    } else {
+        argv[0] = "PING";
+        len[0] = 4;
+
+        if (redisAsyncCommandArgv(link->ac, NULL, NULL, 1, argv, len)
+            != REDIS_OK)
+        {
+            ngx_http_tenant_guard_link_down(link, "out of memory");
+            return;
+        }
+    }
+
+    ngx_add_timer(&link->ping, ngx_http_tenant_guard_rcf->timeout);
+}
+
+
 /* drops the link from outside hiredis's callbacks: a timer */
 
 static void
@@ -905,6 +998,10 @@ ngx_http_tenant_guard_link_retry(ngx_http_tenant_guard_link_t *link)
 {
     if (ngx_http_tenant_guard_exiting) {
         return;
+    }
+
+    if (link->ping.timer_set) {
+        ngx_del_timer(&link->ping);
     }
 
     if (link->subscriber) {
@@ -1045,11 +1142,20 @@ ngx_http_tenant_guard_redis_background(
 }
 
 
+/*
+ * A write nobody waits for has a deadline like any command (one that times
+ * out drops the link, and with it every command queued behind), and the
+ * worker keeps at most NGX_HTTP_TENANT_GUARD_SENDS_MAX of them waiting:
+ * past that, a new one is refused, counted, and logged once a second at
+ * most, so that a hanging Redis cannot grow a worker's memory.
+ */
+
 ngx_int_t
 ngx_http_tenant_guard_redis_send(int argc, const char **argv,
     const size_t *argvlen)
 {
-    ngx_http_tenant_guard_link_t  *link;
+    ngx_http_tenant_guard_link_t    *link;
+    ngx_http_tenant_guard_waiter_t  *w;
 
     link = &ngx_http_tenant_guard_cmd;
 
@@ -1057,11 +1163,46 @@ ngx_http_tenant_guard_redis_send(int argc, const char **argv,
         return NGX_ERROR;
     }
 
-    if (redisAsyncCommandArgv(link->ac, NULL, NULL, argc, argv, argvlen)
-        != REDIS_OK)
-    {
+    if (ngx_http_tenant_guard_sends >= NGX_HTTP_TENANT_GUARD_SENDS_MAX) {
+        ngx_http_tenant_guard_refused++;
+
+        if (ngx_http_tenant_guard_refused_log != ngx_time()) {
+            ngx_http_tenant_guard_refused_log = ngx_time();
+
+            ngx_log_error(NGX_LOG_ERR, ngx_http_tenant_guard_log, 0,
+                          "tenant_guard: redis write queue is full (%d), "
+                          "%ui writes refused so far",
+                          NGX_HTTP_TENANT_GUARD_SENDS_MAX,
+                          ngx_http_tenant_guard_refused);
+        }
+
         return NGX_ERROR;
     }
+
+    w = ngx_calloc(sizeof(ngx_http_tenant_guard_waiter_t),
+                   ngx_http_tenant_guard_log);
+    if (w == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (redisAsyncCommandArgv(link->ac, ngx_http_tenant_guard_on_reply, w,
+                              argc, argv, argvlen)
+        != REDIS_OK)
+    {
+        ngx_free(w);
+        return NGX_ERROR;
+    }
+
+    w->send = 1;
+    w->link = link;
+
+    w->timer.handler = ngx_http_tenant_guard_waiter_timeout;
+    w->timer.data = w;
+    w->timer.log = ngx_http_tenant_guard_log;
+
+    ngx_add_timer(&w->timer, ngx_http_tenant_guard_rcf->timeout);
+
+    ngx_http_tenant_guard_sends++;
 
     return NGX_OK;
 }
@@ -1080,6 +1221,12 @@ ngx_http_tenant_guard_on_reply(redisAsyncContext *ac, void *r,
 
     if (w->timer.timer_set) {
         ngx_del_timer(&w->timer);
+    }
+
+    if (w->send) {
+        ngx_http_tenant_guard_sends--;
+        ngx_free(w);
+        return;
     }
 
     if (w->bg != NULL) {
@@ -1261,11 +1408,12 @@ ngx_http_tenant_guard_reply_copy(ngx_pool_t *pool, redisReply *from,
  * these functions, the reply's own first, then its elements.  A reply that
  * no command waits for (hiredis would assert), except an error, which
  * hiredis itself turns into a closed link ("max number of clients"), and
- * on the events link a message other than ["subscribe", channel, n] or
- * ["message", channel, key] (hiredis would assert or read past the array)
- * are refused: the object is not made, the reader fails ("out of memory"
- * to hiredis) and hiredis closes the link, answering every waiting command
- * with no reply.  on_disconnect says why.
+ * on the events link a message other than ["subscribe", channel, n],
+ * ["message", channel, key] or the liveness PING's ["pong", ""] (hiredis
+ * would assert or read past the array) are refused: the object is not
+ * made, the reader fails ("out of memory" to hiredis) and hiredis closes
+ * the link, answering every waiting command with no reply.  on_disconnect
+ * says why.
  */
 
 static void
@@ -1318,6 +1466,13 @@ ngx_http_tenant_guard_guard_check(const redisReadTask *task, int type,
         return NGX_OK;
     }
 
+    /* the reply to the liveness PING, in subscribed mode */
+
+    if (link->subscriber && type == REDIS_REPLY_ARRAY && elements == 2) {
+        link->push = NGX_HTTP_TENANT_GUARD_PUSH_PONG;
+        return NGX_OK;
+    }
+
     link->unexpected = 1;
     return NGX_ERROR;
 }
@@ -1333,6 +1488,19 @@ ngx_http_tenant_guard_guard_push(ngx_http_tenant_guard_link_t *link,
 
     if (task->parent->parent != NULL) {
         return NGX_ERROR;
+    }
+
+    if (link->push == NGX_HTTP_TENANT_GUARD_PUSH_PONG) {
+        if (type != REDIS_REPLY_STRING) {
+            return NGX_ERROR;
+        }
+
+        if (task->idx == 0) {
+            return (len == 4 && ngx_strncmp(str, "pong", 4) == 0)
+                   ? NGX_OK : NGX_ERROR;
+        }
+
+        return (len == 0) ? NGX_OK : NGX_ERROR;
     }
 
     switch (task->idx) {
@@ -1543,6 +1711,7 @@ ngx_http_tenant_guard_ev_read(ngx_event_t *ev)
     ngx_http_tenant_guard_link_t  *link = c->data;
 
     if (link->ac != NULL) {
+        link->heard = 1;
         redisAsyncHandleRead(link->ac);
     }
 }

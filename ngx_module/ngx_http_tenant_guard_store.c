@@ -58,6 +58,9 @@ static u_char *ngx_http_tenant_guard_store_ban_key(u_char *p,
     const char *kind, ngx_uint_t ban, u_char *key, size_t len);
 static void ngx_http_tenant_guard_store_counted(void *data,
     ngx_http_tenant_guard_reply_t *reply);
+static void ngx_http_tenant_guard_store_ban_scan(ngx_event_t *ev);
+static void ngx_http_tenant_guard_store_ban_scanned(void *data,
+    ngx_http_tenant_guard_reply_t *reply);
 
 
 /* a ban or a failure count: prefix, "ban:" or "fail:", "{id:HEX}" */
@@ -79,7 +82,16 @@ typedef struct {
 } ngx_http_tenant_guard_count_t;
 
 
+#define NGX_HTTP_TENANT_GUARD_SCAN_RETRY  100
+
+
 static ngx_cycle_t  *ngx_http_tenant_guard_cycle;
+
+/* the SCAN of the bans in Redis when the events link comes up */
+static ngx_event_t   ngx_http_tenant_guard_scan_ev;
+static u_char        ngx_http_tenant_guard_scan_cursor[NGX_INT64_LEN + 1];
+static size_t        ngx_http_tenant_guard_scan_len;
+static ngx_uint_t    ngx_http_tenant_guard_scan_gen;  /* a reply's scan */
 
 
 char *
@@ -252,16 +264,160 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
 }
 
 
+/*
+ * The events link went up or down.  Up: the bans that live in Redis are
+ * read into the zone, in the background (SCAN of <prefix>ban:*, then a GET
+ * of each, as for an event), since a host that starts, reloads, or lost
+ * its events link has missed the ones set meanwhile; warm requests never
+ * wait for it.
+ */
+
 static void
 ngx_http_tenant_guard_store_events_state(ngx_uint_t up)
 {
+    ngx_event_t                        *ev;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     tmcf = ngx_http_tenant_guard_store_main();
 
-    if (tmcf->zone != NULL) {
-        ngx_http_tenant_guard_zone_events(tmcf->zone, up);
+    if (tmcf->zone == NULL) {
+        return;
     }
+
+    ngx_http_tenant_guard_zone_events(tmcf->zone, up);
+
+    ev = &ngx_http_tenant_guard_scan_ev;
+
+    if (ev->timer_set) {
+        ngx_del_timer(ev);
+    }
+
+    /* a reply of an earlier scan still on its way is dropped */
+
+    ngx_http_tenant_guard_scan_gen++;
+
+    if (!up) {
+        return;
+    }
+
+    /* data: any readable object, for the debug log's event ident */
+
+    ev->handler = ngx_http_tenant_guard_store_ban_scan;
+    ev->data = ev;
+    ev->log = ngx_cycle->log;
+    ev->cancelable = 1;
+
+    ngx_http_tenant_guard_scan_cursor[0] = '0';
+    ngx_http_tenant_guard_scan_len = 1;
+
+    ngx_http_tenant_guard_store_ban_scan(ev);
+}
+
+
+/* one SCAN step; the command link may not be up yet: tried again soon */
+
+static void
+ngx_http_tenant_guard_store_ban_scan(ngx_event_t *ev)
+{
+    u_char                             *match;
+    const char                         *argv[6];
+    size_t                              len[6];
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    u_char  buf[NGX_HTTP_TENANT_GUARD_BAN_KEY_LEN];
+
+    tmcf = ngx_http_tenant_guard_store_main();
+    match = buf;
+
+    argv[0] = "SCAN";
+    len[0] = 4;
+    argv[1] = (char *) ngx_http_tenant_guard_scan_cursor;
+    len[1] = ngx_http_tenant_guard_scan_len;
+    argv[2] = "MATCH";
+    len[2] = 5;
+    argv[3] = (char *) match;
+    len[3] = ngx_sprintf(match, "%Vban:*", &tmcf->redis->prefix) - match;
+    argv[4] = "COUNT";
+    len[4] = 5;
+    argv[5] = "1000";
+    len[5] = 4;
+
+    if (ngx_http_tenant_guard_redis_background(
+                      ngx_http_tenant_guard_store_ban_scanned,
+                      (void *) (uintptr_t) ngx_http_tenant_guard_scan_gen,
+                      6, argv, len)
+        != NGX_OK)
+    {
+        ngx_add_timer(ev, NGX_HTTP_TENANT_GUARD_SCAN_RETRY);
+    }
+}
+
+
+static void
+ngx_http_tenant_guard_store_ban_scanned(void *data,
+    ngx_http_tenant_guard_reply_t *reply)
+{
+    size_t                              i;
+    ngx_str_t                           name, *key;
+    ngx_http_tenant_guard_reply_t      *keys;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_tenant_guard_store_main();
+
+    if ((uintptr_t) data != ngx_http_tenant_guard_scan_gen) {
+        return;
+    }
+
+    if (reply == NULL || reply->type != NGX_HTTP_TENANT_GUARD_REPLY_ARRAY
+        || reply->n != 2
+        || reply->element[0].type != NGX_HTTP_TENANT_GUARD_REPLY_STRING
+        || reply->element[0].str.len > NGX_INT64_LEN
+        || reply->element[1].type != NGX_HTTP_TENANT_GUARD_REPLY_ARRAY)
+    {
+        /* the same step again, soon */
+
+        if (!ngx_http_tenant_guard_scan_ev.timer_set) {
+            ngx_add_timer(&ngx_http_tenant_guard_scan_ev,
+                          NGX_HTTP_TENANT_GUARD_SCAN_RETRY);
+        }
+
+        return;
+    }
+
+    keys = &reply->element[1];
+
+    for (i = 0; i < keys->n; i++) {
+        key = &keys->element[i].str;
+
+        if (keys->element[i].type != NGX_HTTP_TENANT_GUARD_REPLY_STRING
+            || key->len <= tmcf->redis->prefix.len)
+        {
+            continue;
+        }
+
+        name.data = key->data + tmcf->redis->prefix.len;
+        name.len = key->len - tmcf->redis->prefix.len;
+
+        if (name.len > 9 && ngx_strncmp(name.data, "ban:{", 5) == 0
+            && name.data[name.len - 1] == '}')
+        {
+            ngx_http_tenant_guard_store_ban_event(key, &name);
+        }
+    }
+
+    ngx_http_tenant_guard_scan_len = reply->element[0].str.len;
+    ngx_memcpy(ngx_http_tenant_guard_scan_cursor, reply->element[0].str.data,
+               ngx_http_tenant_guard_scan_len);
+
+    if (ngx_http_tenant_guard_scan_len == 1
+        && ngx_http_tenant_guard_scan_cursor[0] == '0')
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "tenant_guard: the bans in redis are read");
+        return;
+    }
+
+    ngx_http_tenant_guard_store_ban_scan(&ngx_http_tenant_guard_scan_ev);
 }
 
 

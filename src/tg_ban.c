@@ -89,7 +89,11 @@ tg_ban_window(const tg_ban_settings_t *b, int address)
 }
 
 
-/* a level applies once per window: when its threshold is reached */
+/*
+ * The highest level whose threshold the count has reached (">=": a count
+ * that jumps past a threshold, as a count reconciled after a Redis fault
+ * does, still bans), within that level's collecting time.
+ */
 
 int
 tg_ban_reached(const tg_ban_settings_t *b, int address, long long count,
@@ -104,7 +108,7 @@ tg_ban_reached(const tg_ban_settings_t *b, int address, long long count,
     for (i = 0; i < n; i++) {
         l = rules[i].level;
 
-        if (l->threshold != 0 && count == l->threshold
+        if (l->threshold != 0 && count >= l->threshold
             && now - window <= l->collecting && l->duration > 0)
         {
             *until = now + l->duration;
@@ -137,7 +141,7 @@ tg_ban_fail(tg_ban_state_t *s, const tg_ban_settings_t *b, int address,
     long long now)
 {
     int        level;
-    long long  longest, until;
+    long long  longest, until, window;
 
     longest = tg_ban_window(b, address);
 
@@ -145,9 +149,23 @@ tg_ban_fail(tg_ban_state_t *s, const tg_ban_settings_t *b, int address,
         return TG_BAN_NONE;
     }
 
+    window = s->window;
+
     (void) tg_ban_window_count(&s->window, &s->count, now, longest);
 
+    /* a new window forgets the levels the last one applied */
+
+    if (s->window != window) {
+        s->level = TG_BAN_NONE;
+    }
+
     level = tg_ban_reached(b, address, s->count, s->window, now, &until);
+
+    /* counted here one by one: a level applies once per window */
+
+    if (level <= s->level) {
+        return TG_BAN_NONE;
+    }
 
     if (level != TG_BAN_NONE) {
         s->until = until;

@@ -44,8 +44,11 @@ int tg_ban_fail_address(tg_ban_state_t *s, const tg_ban_settings_t *b,
 
 /*
  * The same rule for counts kept elsewhere (Redis): the window's length
- * (0: nothing is counted), and the level the count-th failure of a window
- * opened at "window" reaches at now, with the ban's end in *until.
+ * (0: nothing is counted), and the highest level whose threshold the
+ * count has reached (count >= threshold) within its collecting time of a
+ * window opened at "window", with the ban's end (now + duration) in
+ * *until.  A count that skipped a threshold (a reply lost in a fault)
+ * still bans; the caller keeps a level from applying twice.
  */
 long long tg_ban_window(const tg_ban_settings_t *b, int address);
 int tg_ban_reached(const tg_ban_settings_t *b, int address, long long count,

@@ -565,7 +565,10 @@ $TOK{acme} = TG::jwt({workspace_id => 'acme'});
     {before => sub {
          TG::check($main::RA->wait_links(clients => 1),
                    'user= - nginx linked to Redis as the ACL user');
-         my @c = grep { ($_->{cmd} // '') eq 'ping' } $main::RA->clients;
+         # the command links (their last command a PING, or the SCAN
+         # of the bans when the events link came up)
+         my @c = grep { ($_->{cmd} // '') =~ /^(ping|scan)$/ }
+                 $main::RA->clients;
          TG::check(@c && !grep({ $_->{user} ne 'tguser' } @c),
                    'user= - the command link is authenticated as tguser',
                    join ' ', map { "user=$_->{user}" } @c);

@@ -245,8 +245,9 @@ test_address(void)
            "an address at the first threshold: no ban");
     is_int(tg_ban_reached(&b, 1, 5, T0, T0, &until), TG_BAN_NONE,
            "an address at the second threshold: no ban");
-    is_int(tg_ban_reached(&b, 0, 10, T0, T0, &until), TG_BAN_NONE,
-           "an identifier at the permanent threshold: no ban");
+    is_int(tg_ban_reached(&b, 0, 10, T0, T0, &until), TG_BAN_SECOND,
+           "an identifier at the permanent threshold: its own second "
+           "level, never the permanent one");
 }
 
 
@@ -345,8 +346,19 @@ test_reached(void)
     is_int(until, T0 + 60 + 600, "until = now + firstBanDuration");
     is_int(tg_ban_reached(&b, 0, 3, T0, T0 + 61, &until), TG_BAN_NONE,
            "reached: count 3 after the collecting time is nothing");
-    is_int(tg_ban_reached(&b, 0, 4, T0, T0, &until), TG_BAN_NONE,
-           "reached: count 4 (past the first threshold) is nothing");
+    is_int(tg_ban_reached(&b, 0, 4, T0, T0, &until), TG_BAN_FIRST,
+           "reached: count 4 (past the first threshold) is the first level");
+    is_int(until, T0 + 600, "a count past the threshold bans from now");
+    is_int(tg_ban_reached(&b, 0, 4, T0, T0 + 61, &until), TG_BAN_NONE,
+           "reached: count 4 after the first collecting time is nothing");
+    is_int(tg_ban_reached(&b, 0, 7, T0, T0 + 100, &until), TG_BAN_SECOND,
+           "reached: a count that jumped from 4 to 7 (a reply lost in a "
+           "fault) is the second level");
+    is_int(tg_ban_reached(&b, 0, 7, T0, T0 + 301, &until), TG_BAN_NONE,
+           "reached: count 7 after every collecting time is nothing");
+    is_int(tg_ban_reached(&b, 1, 11, T0, T0 + 10, &until), TG_BAN_PERMANENT,
+           "reached: an address's 11th (the 10th's reply lost) is "
+           "permanent");
     is_int(tg_ban_reached(&b, 0, 5, T0, T0 + 300, &until), TG_BAN_SECOND,
            "reached: count 5 within 300 s is the second level");
     is_int(until, T0 + 300 + 3600, "until = now + secondBanDuration");

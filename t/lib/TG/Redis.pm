@@ -20,7 +20,9 @@ package TG::Redis;
 #                           poll CLIENT LIST / PUBSUB NUMSUB until nginx's
 #                           links are there
 #   $r->monitor / $r->monitor_lines / $r->monitor_stop
-#                           what Redis executed meanwhile (MONITOR)
+#                           what Redis executed meanwhile (MONITOR), less
+#                           the links' own: liveness PINGs (a bare "PING")
+#                           and the SCAN of the bans at subscribe
 #   $r->stop (TERM), $r->kill (KILL), $r->restart (same port), $r->pause
 #                           (SIGSTOP: connections stay open, nothing answers),
 #                           $r->resume (SIGCONT)
@@ -413,7 +415,11 @@ sub monitor_lines {
     push @l, $1 while $m->{rbuf} =~ s/\A\+([^\r\n]*)\r\n//;
     push @{$self->{mon_lines}}, @l;
     my $mine = $self->{sock} ? $self->{sock}->sockport : -1;
-    return grep { !/127\.0\.0\.1:$mine\]/ } @{$self->{mon_lines} || []};
+    # the links' own: a bare PING (liveness) and the SCAN of the bans when
+    # the events link comes up, never a request's command
+    return grep { !/127\.0\.0\.1:$mine\]/ && !/\] "PING"$/
+                  && !/\] "SCAN" "\d+" "MATCH" "[^"]*ban:\*"/ }
+           @{$self->{mon_lines} || []};
 }
 
 sub monitor_stop {
