@@ -37,6 +37,10 @@
 #define NGX_HTTP_TENANT_GUARD_BACKOFF_MIN      50
 #define NGX_HTTP_TENANT_GUARD_BACKOFF_MAX      500
 
+/* what a link may buffer of a reply not yet whole; a reply's elements */
+#define NGX_HTTP_TENANT_GUARD_MAX_REPLY        (4 * 1024 * 1024)
+#define NGX_HTTP_TENANT_GUARD_MAX_ELEMENTS     65536
+
 /* the events link's message being read: ["subscribe", channel, n] */
 #define NGX_HTTP_TENANT_GUARD_PUSH_NONE        0
 #define NGX_HTTP_TENANT_GUARD_PUSH_ANY         1
@@ -1437,6 +1441,15 @@ ngx_http_tenant_guard_guard_check(const redisReadTask *task, int type,
 
     link = ac->data;
 
+    /* hiredis would allocate room for every element it is promised */
+
+    if (type == REDIS_REPLY_ARRAY
+        && elements > NGX_HTTP_TENANT_GUARD_MAX_ELEMENTS)
+    {
+        link->unexpected = 1;
+        return NGX_ERROR;
+    }
+
     if (task->parent != NULL) {
 
         /* an element: of a reply a command waits for, or of a message */
@@ -1713,6 +1726,21 @@ ngx_http_tenant_guard_ev_read(ngx_event_t *ev)
     if (link->ac != NULL) {
         link->heard = 1;
         redisAsyncHandleRead(link->ac);
+    }
+
+    /*
+     * hiredis buffers a reply until it is whole, however large its server
+     * says it is: a reply of the module's is small, and a server that
+     * sends megabytes is not one to wait for
+     */
+
+    if (link->ac != NULL && link->ac->c.reader != NULL
+        && link->ac->c.reader->len - link->ac->c.reader->pos
+           > NGX_HTTP_TENANT_GUARD_MAX_REPLY)
+    {
+        link->backoff = NGX_HTTP_TENANT_GUARD_BACKOFF_MAX;
+        ngx_http_tenant_guard_link_down(link, "a reply over "
+                                        "the size limit");
     }
 }
 

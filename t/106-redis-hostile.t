@@ -1,6 +1,6 @@
 # A Redis that breaks the protocol: a reply when nothing was asked, two
-# replies to one command, and messages of the wrong shape on the events
-# link.  Each closes the link it came on (logged once at error, "an
+# replies to one command, messages of the wrong shape on the events link,
+# and a reply promised too large to buffer.  Each closes the link it came on (logged once at error, "an
 # unexpected reply"), the link is dialed again with backoff, requests get
 # the failure mode meanwhile (503 closed, 200 open), no worker crashes (no
 # hiredis assert: no "exited on signal", no [alert]), and once a real Redis
@@ -169,5 +169,21 @@ for my $i (0 .. $#shapes) {
         $n->stop;
     };
 }
+
+subtest 'a reply promised huge (a 1 GB string): the link is closed once 4 MB are buffered, no crash' => sub {
+    my $huge = "\$1073741824\r\n" . ('x' x (6 * 1024 * 1024));
+    my $f = TG::Redis::Fake->start('script', {EXISTS => $huge});
+    my $n = nginx_for($f->addr);
+    sleep 0.3;
+    only_failure_modes($n, 'huge');
+    ok($n->wait_log(qr/\[error\] .*tenant_guard: redis link is down: a reply over the size limit/, 3),
+       'log: redis link is down: a reply over the size limit');
+    no_crash($n, 'huge');
+    my $r = recovers($n, $f, 'huge');
+    no_crash($n, 'after the return');
+    show_log_on_failure($n);
+    $n->stop;
+    $r->stop;
+};
 
 done_testing();
