@@ -89,6 +89,7 @@ typedef struct {
     ngx_uint_t                    hits;
     ngx_uint_t                    misses;
     ngx_uint_t                    evictions;
+    time_t                        state_logged; /* a ban or counter evicted */
     ngx_uint_t                    events_up;  /* the tg:events link */
     time_t                        events_since;
     ngx_http_tenant_guard_negative_t *negatives;  /* a table of its own */

@@ -95,7 +95,10 @@ static ngx_http_tenant_guard_negative_t *
     ngx_http_tenant_guard_zone_negative_set(ngx_http_tenant_guard_zone_t *zone,
     u_char *key);
 static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_alloc(
-    ngx_http_tenant_guard_zone_t *zone, size_t size);
+    ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, size_t size);
+static ngx_uint_t ngx_http_tenant_guard_zone_state(ngx_uint_t kind);
+static ngx_uint_t ngx_http_tenant_guard_zone_ban_live(
+    ngx_http_tenant_guard_node_t *tn);
 static uint32_t ngx_http_tenant_guard_zone_hash(ngx_uint_t kind, u_char *key,
     size_t len);
 
@@ -718,7 +721,7 @@ ngx_http_tenant_guard_zone_add(ngx_http_tenant_guard_zone_t *zone,
     ngx_rbtree_node_t             *node;
     ngx_http_tenant_guard_node_t  *tn;
 
-    tn = ngx_http_tenant_guard_zone_alloc(zone,
+    tn = ngx_http_tenant_guard_zone_alloc(zone, kind,
                                offsetof(ngx_http_tenant_guard_node_t, data)
                                + offsetof(ngx_rbtree_node_t, color)
                                + len + size);
@@ -832,18 +835,24 @@ ngx_http_tenant_guard_zone_delete(ngx_http_tenant_guard_zone_t *zone,
  * that still names a cached token is as recent as that token: it goes to
  * the head instead, once per entry in the zone at most, so that the loop
  * ends (and an index dropped then takes its tokens along).
+ *
+ * Bans are state, not cache: no token, idle time or policy evicts one
+ * (the cache entry is just not stored); a failure counter or a ban gives
+ * way only to another, the counters with no ban in force first, and that
+ * is logged, at most once a second.
  */
 
 static ngx_http_tenant_guard_node_t *
 ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
-    size_t size)
+    ngx_uint_t kind, size_t size)
 {
     u_char                        *p;
-    ngx_uint_t                     spared;
+    ngx_uint_t                     spared, state;
     ngx_queue_t                   *q;
     ngx_http_tenant_guard_node_t  *tn;
 
     spared = 0;
+    state = ngx_http_tenant_guard_zone_state(kind);
 
     for ( ;; ) {
         p = ngx_slab_alloc_locked(zone->shpool, size);
@@ -859,8 +868,18 @@ ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
         q = ngx_queue_last(&zone->sh->queue);
         tn = ngx_queue_data(q, ngx_http_tenant_guard_node_t, queue);
 
-        if (spared < zone->sh->entries
-            && ngx_http_tenant_guard_zone_names_live(zone, tn))
+        /*
+         * A first pass over the queue spares the live jti indexes and all
+         * state; a second, for state only, spares the bans in force, so
+         * that the counters go first; the oldest ban goes last of all.
+         */
+
+        if ((spared < zone->sh->entries
+             && (ngx_http_tenant_guard_zone_names_live(zone, tn)
+                 || ngx_http_tenant_guard_zone_state(tn->kind)))
+            || (state && spared < 2 * zone->sh->entries
+                && ngx_http_tenant_guard_zone_state(tn->kind)
+                && ngx_http_tenant_guard_zone_ban_live(tn)))
         {
             ngx_queue_remove(q);
             ngx_queue_insert_head(&zone->sh->queue, q);
@@ -868,9 +887,51 @@ ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
             continue;
         }
 
+        if (ngx_http_tenant_guard_zone_state(tn->kind)) {
+            if (!state) {
+                return NULL;
+            }
+
+            if (zone->sh->state_logged != ngx_time()) {
+                zone->sh->state_logged = ngx_time();
+                ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                              "tenant_guard: zone \"%V\" is full of bans "
+                              "and failure counters: the oldest %s was "
+                              "evicted; make the zone larger",
+                              &zone->shm_zone->shm.name,
+                              ngx_http_tenant_guard_zone_ban_live(tn)
+                              ? "ban" : "counter");
+            }
+        }
+
         ngx_http_tenant_guard_zone_drop(zone, tn);
         zone->sh->evictions++;
     }
+}
+
+
+static ngx_uint_t
+ngx_http_tenant_guard_zone_state(ngx_uint_t kind)
+{
+    return kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP;
+}
+
+
+/* a ban entry whose ban is in force, not a counter alone */
+
+static ngx_uint_t
+ngx_http_tenant_guard_zone_ban_live(ngx_http_tenant_guard_node_t *tn)
+{
+    tg_ban_state_t  st;
+
+    if (tn->value_len != sizeof(tg_ban_state_t)) {
+        return 0;
+    }
+
+    ngx_memcpy(&st, tn->data + tn->key_len, sizeof(tg_ban_state_t));
+
+    return st.until > ngx_time();
 }
 
 

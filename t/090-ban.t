@@ -860,3 +860,62 @@ my $tok = TG::bearer({sub => 'carol', workspace_id => 'ws1'});
 --- error_log_count
 1 tenant_guard: login identifier banned, level 1, for 60 s
 1 tenant_guard: banned: the login identifier is banned
+
+
+
+=== TEST 26: bans are state, not cache: a flood of tokens through a full zone evicts no ban
+A 32k zone holds a few dozen tokens: 150 distinct valid tokens fill it
+many times over, and the identifier's ban is still in force.
+--- http_config
+tenant_guard_zone zone=tg:32k;
+tenant_guard_policy_file $TEST_NGINX_POLICY;
+--- policy eval
++{default => TG::Ban::policy_ban(first => [2, 60, 60])}
+--- config
+tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
+location = /auth/login {
+    tenant_guard_login identifier=$http_x_login;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/401;
+}
+location /api/ {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+[
+    fail_as('victim'),
+    fail_as('victim'),
+    refused_as('id', [58, 60], 'victim'),
+    (map { TG::Ban::passes('GET /api/items',
+                           TG::bearer({sub => "flood$_", jti => "flood-$_"}),
+                           error_code => 200) } 1 .. 150),
+    refused_as('id', [50, 60], 'victim'),
+]
+--- upstream_count: 152
+
+
+
+=== TEST 27: a zone full of failure counters drops the oldest counters first, never the ban in force, and says so
+--- http_config
+tenant_guard_zone zone=tg:32k;
+tenant_guard_policy_file $TEST_NGINX_POLICY;
+--- policy eval
++{default => TG::Ban::policy_ban(first => [2, 60, 60])}
+--- config
+location = /auth/login {
+    tenant_guard_login identifier=$http_x_login;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/401;
+}
+--- requests eval
+[
+    fail_as('victim'),
+    fail_as('victim'),
+    refused_as('id', [58, 60], 'victim'),
+    (map { fail_as("other$_") } 1 .. 300),
+    refused_as('id', [50, 60], 'victim'),
+]
+--- upstream_count: 302
+--- error_log_like
+\[warn\] .*tenant_guard: zone "tg" is full of bans and failure counters: the oldest counter was evicted; make the zone larger
+--- no_error_log
+the oldest ban was evicted
