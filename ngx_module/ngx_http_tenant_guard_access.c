@@ -150,13 +150,8 @@ ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
             return rc;
         }
 
-        if (ctx->step == NGX_HTTP_TENANT_GUARD_STEP_REVOKED) {
-            ctx->judged = 1;
-        }
-
         if (ctx->result != TG_RESULT_ALLOW) {
             ctx->step = NGX_HTTP_TENANT_GUARD_STEP_DONE;
-            ctx->judged = 1;
 
             return ngx_http_tenant_guard_refuse(r, lcf, ctx);
         }

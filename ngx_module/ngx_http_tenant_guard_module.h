@@ -230,7 +230,6 @@ typedef struct {
     ngx_str_t                     detail;     /* why it was refused */
     time_t                        retry;      /* banned: seconds left */
 
-    unsigned                      judged:1;   /* variables may show it */
     unsigned                      from:2;     /* ..._FROM_* */
     unsigned                      mfa:1;
     unsigned                      body:2;     /* ..._BODY_* */

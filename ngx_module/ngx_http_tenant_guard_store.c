@@ -50,6 +50,8 @@ static ngx_int_t ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
     const char *kind, u_char *id, size_t len,
     ngx_http_tenant_guard_reply_t **reply);
 static void ngx_http_tenant_guard_store_publish(ngx_str_t *key);
+static ngx_int_t ngx_http_tenant_guard_store_unhex(u_char *hex, size_t len,
+    u_char *bytes);
 static void ngx_http_tenant_guard_store_ban_event(ngx_str_t *key,
     ngx_str_t *name);
 static void ngx_http_tenant_guard_store_ban_reply(void *data,
@@ -177,10 +179,8 @@ ngx_http_tenant_guard_store_main(void)
 static void
 ngx_http_tenant_guard_store_event(ngx_str_t *key)
 {
-    u_char                             *p;
     time_t                              hold;
     ngx_str_t                           name;
-    ngx_uint_t                          i;
     u_char                              digest[32];
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
@@ -224,16 +224,10 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
     }
 
     if (name.len == 6 + 64 && ngx_strncmp(name.data, "token:", 6) == 0) {
-        p = name.data + 6;
-
-        for (i = 0; i < 32; i++) {
-            ngx_int_t  b = ngx_hextoi(p + 2 * i, 2);
-
-            if (b == NGX_ERROR) {
-                return;
-            }
-
-            digest[i] = (u_char) b;
+        if (ngx_http_tenant_guard_store_unhex(name.data + 6, 64, digest)
+            != NGX_OK)
+        {
+            return;
         }
 
         ngx_http_tenant_guard_zone_remove(tmcf->zone,
@@ -1130,8 +1124,7 @@ static void
 ngx_http_tenant_guard_store_ban_event(ngx_str_t *key, ngx_str_t *name)
 {
     u_char                             *hex;
-    size_t                              n, i;
-    ngx_int_t                           b;
+    size_t                              n;
     const char                         *argv[2];
     size_t                              len[2];
     ngx_http_tenant_guard_ban_fetch_t  *fetch;
@@ -1158,15 +1151,9 @@ ngx_http_tenant_guard_store_ban_event(ngx_str_t *key, ngx_str_t *name)
                   : NGX_HTTP_TENANT_GUARD_KIND_BAN_IP;
     fetch->len = n / 2;
 
-    for (i = 0; i < fetch->len; i++) {
-        b = ngx_hextoi(hex + 2 * i, 2);
-
-        if (b == NGX_ERROR) {
-            ngx_free(fetch);
-            return;
-        }
-
-        fetch->key[i] = (u_char) b;
+    if (ngx_http_tenant_guard_store_unhex(hex, n, fetch->key) != NGX_OK) {
+        ngx_free(fetch);
+        return;
     }
 
     argv[0] = "GET";
@@ -1219,4 +1206,26 @@ ngx_http_tenant_guard_store_ban_reply(void *data,
     }
 
     ngx_free(fetch);
+}
+
+
+/* len hex digits into len / 2 bytes; NGX_ERROR on any other character */
+
+static ngx_int_t
+ngx_http_tenant_guard_store_unhex(u_char *hex, size_t len, u_char *bytes)
+{
+    size_t     i;
+    ngx_int_t  b;
+
+    for (i = 0; i < len / 2; i++) {
+        b = ngx_hextoi(hex + 2 * i, 2);
+
+        if (b == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        bytes[i] = (u_char) b;
+    }
+
+    return NGX_OK;
 }

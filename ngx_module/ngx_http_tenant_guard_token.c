@@ -833,13 +833,9 @@ ngx_http_tenant_guard_token_bind(ngx_http_request_t *r,
     /*
      * A bound id is taken from the normalized URI, while a backend may see
      * the raw one: where the two can differ the request is refused rather
-     * than guessed at.
-     */
-
-    /*
-     * The raw path, and the path nginx made of it (decoded, rewritten),
-     * which it may forward as it is: a ';' there is a path parameter to a
-     * servlet backend, whatever spelling brought it.
+     * than guessed at.  The path nginx made of it (decoded, rewritten) may
+     * be forwarded as it is: a ';' there is a path parameter to a servlet
+     * backend, whatever spelling brought it.
      */
 
     if (!tg_request_path_canonical(r->unparsed_uri.data,
@@ -947,7 +943,8 @@ ngx_http_tenant_guard_token_bind_paths(ngx_http_request_t *r,
 /*
  * The path the client sent, decoded: its raw form has passed the
  * canonical check, so decoding it makes no separator, dot segment or '%'
- * that nginx's own reading would not have made.
+ * that nginx's own reading would not have made.  Without a '%' it is the
+ * raw path itself: no copy.
  */
 
 static ngx_int_t
@@ -963,7 +960,13 @@ ngx_http_tenant_guard_token_client_path(ngx_http_request_t *r,
         end = src + r->main->unparsed_uri.len;
     }
 
-    path->data = ngx_pnalloc(r->pool, (end - src) + 1);
+    if (ngx_strlchr(src, end, '%') == NULL) {
+        path->data = src;
+        path->len = end - src;
+        return NGX_OK;
+    }
+
+    path->data = ngx_pnalloc(r->pool, end - src);
     if (path->data == NULL) {
         return NGX_ERROR;
     }

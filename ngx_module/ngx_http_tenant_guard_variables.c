@@ -97,7 +97,9 @@ ngx_http_tenant_guard_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_tenant_guard_module);
 
-    if (ctx == NULL || !ctx->judged) {
+    /* shown once the token is judged: past its revocation, or refused */
+
+    if (ctx == NULL || ctx->step <= NGX_HTTP_TENANT_GUARD_STEP_REVOKED) {
         v->not_found = 1;
         return NGX_OK;
     }
