@@ -240,13 +240,20 @@ sub init_root {
     return $ROOT;
 }
 
+# A port for a server to listen on later, below the kernel's ephemeral
+# range (32768 and up): a port taken from that range could become the local
+# port of an outgoing connection before the server binds it.
 sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Proto => 'tcp', Listen => 1, ReuseAddr => 1)
-        or die "TG: cannot find a free port: $!\n";
-    my $p = $s->sockport;
-    close $s;
-    return $p;
+    for (1 .. 200) {
+        my $p = 20000 + int(rand(12000));
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                      LocalPort => $p, Proto => 'tcp',
+                                      Listen => 1, ReuseAddr => 1)
+            or next;
+        close $s;
+        return $p;
+    }
+    die "TG: cannot find a free port: $!\n";
 }
 
 sub port_open {
