@@ -35,11 +35,12 @@ static u_char *ngx_http_tenant_guard_quoted(u_char *p, ngx_str_t *s);
 static ngx_http_tenant_guard_step_t  ngx_http_tenant_guard_steps[] = {
     { ngx_http_tenant_guard_ban_address, 0 },     /* ..._STEP_ADDRESS */
     { ngx_http_tenant_guard_login_step, 0 },      /* ..._STEP_LOGIN */
-    { ngx_http_tenant_guard_token_check, 1 },     /* ..._STEP_TOKEN */
+    { ngx_http_tenant_guard_token_step, 1 },      /* ..._STEP_TOKEN */
     { ngx_http_tenant_guard_token_revoked, 1 },   /* ..._STEP_REVOKED */
     { ngx_http_tenant_guard_ban_subject, 1 },     /* ..._STEP_BAN */
     { ngx_http_tenant_guard_policy_check, 1 },    /* ..._STEP_POLICY */
     { ngx_http_tenant_guard_token_scopes, 1 },    /* ..._STEP_SCOPE */
+    { ngx_http_tenant_guard_claims_check, 1 },    /* ..._STEP_CLAIMS */
     { ngx_http_tenant_guard_token_bind, 1 },      /* ..._STEP_BIND */
     { ngx_http_tenant_guard_policy_idle, 1 },     /* ..._STEP_IDLE */
     { ngx_http_tenant_guard_headers_set, 1 },     /* ..._STEP_HEADERS */

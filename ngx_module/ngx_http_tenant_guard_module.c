@@ -216,6 +216,20 @@ static ngx_command_t  ngx_http_tenant_guard_commands[] = {
       offsetof(ngx_http_tenant_guard_loc_conf_t, scopes),
       NULL },
 
+    { ngx_string("tenant_guard_require_claim"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_tenant_guard_require_claim,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_tenant_guard_token_sources,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("tenant_guard_mfa_amr"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_tenant_guard_words,
@@ -381,6 +395,8 @@ ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf)
     conf->login = NGX_CONF_UNSET_PTR;
     conf->redis_failure = NGX_CONF_UNSET_UINT;
     conf->opaque = NGX_CONF_UNSET;
+    conf->sources = NGX_CONF_UNSET_PTR;
+    conf->claim_rules = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -517,7 +533,12 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
         }
     }
 
-    if (ngx_http_tenant_guard_merge_strip(cf, conf) != NGX_CONF_OK) {
+    if (ngx_http_tenant_guard_merge_strip(cf, conf) != NGX_CONF_OK
+        || ngx_http_tenant_guard_token_sources_merge(cf, prev, conf)
+           != NGX_CONF_OK
+        || ngx_http_tenant_guard_claim_rules_merge(cf, prev, conf)
+           != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

@@ -15,6 +15,7 @@
 #include "tg_ban.h"
 #include "tg_bindpath.h"
 #include "tg_cidr.h"
+#include "tg_claimrule.h"
 #include "tg_jwks.h"
 #include "tg_jwt.h"
 #include "tg_policy.h"
@@ -144,6 +145,27 @@ typedef struct {
 } ngx_http_tenant_guard_login_t;
 
 
+/* tenant_guard_token: where the token is read (_source.c) */
+typedef struct {
+    ngx_uint_t                    type;       /* ..._SOURCE_* */
+    ngx_str_t                     name;
+} ngx_http_tenant_guard_token_source_t;
+
+
+typedef struct {
+    ngx_array_t                  *list;       /* of ..._token_source_t */
+    ngx_str_t                     text;       /* for error_description */
+} ngx_http_tenant_guard_sources_t;
+
+
+/* tenant_guard_require_claim (_claims.c) */
+typedef struct {
+    ngx_str_t                     path;
+    tg_claimrule_op_e             op;
+    ngx_array_t                  *values;     /* of complex values */
+} ngx_http_tenant_guard_claim_rule_t;
+
+
 typedef struct {
     ngx_flag_t                    enable;
     ngx_http_tenant_guard_keys_t *keys;
@@ -171,6 +193,8 @@ typedef struct {
     ngx_flag_t                    opaque;
     tg_jwt_conf_t                 jwt;
     uint32_t                      fingerprint; /* of what a verdict needs */
+    ngx_http_tenant_guard_sources_t *sources; /* NULL: bearer */
+    ngx_array_t                  *claim_rules; /* of ..._claim_rule_t */
 } ngx_http_tenant_guard_loc_conf_t;
 
 
@@ -186,6 +210,7 @@ typedef enum {
     NGX_HTTP_TENANT_GUARD_STEP_BAN,           /* _ban.c: a banned subject */
     NGX_HTTP_TENANT_GUARD_STEP_POLICY,        /* _policy.c: ip, mfa, age */
     NGX_HTTP_TENANT_GUARD_STEP_SCOPE,         /* _token.c */
+    NGX_HTTP_TENANT_GUARD_STEP_CLAIMS,        /* _claims.c */
     NGX_HTTP_TENANT_GUARD_STEP_BIND,          /* _token.c */
     NGX_HTTP_TENANT_GUARD_STEP_IDLE,          /* _policy.c */
     NGX_HTTP_TENANT_GUARD_STEP_HEADERS,       /* _headers.c */
@@ -235,8 +260,13 @@ typedef struct {
     unsigned                      body:2;     /* ..._BODY_* */
     unsigned                      login_sources:1;
     unsigned                      has_ban_key:1;
+    unsigned                      judged:1;   /* the token step has run */
+    unsigned                      verified:1; /* ... and passed */
 
     ngx_http_tenant_guard_ask_t   ask;
+
+    tg_result_e                   token_result; /* the token step's */
+    ngx_str_t                     token_detail;
 
     tg_claims_t                  *claims;     /* parsed only when needed */
     ngx_str_t                     payload;    /* the claims as JSON */
@@ -394,6 +424,29 @@ ngx_int_t ngx_http_tenant_guard_preaccess_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_tenant_guard_access_handler(ngx_http_request_t *r);
 ngx_http_tenant_guard_ctx_t *ngx_http_tenant_guard_get_ctx(
     ngx_http_request_t *r);
+
+/* _source.c */
+char *ngx_http_tenant_guard_token_sources(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_tenant_guard_token_sources_merge(ngx_conf_t *cf,
+    ngx_http_tenant_guard_loc_conf_t *prev,
+    ngx_http_tenant_guard_loc_conf_t *conf);
+ngx_int_t ngx_http_tenant_guard_token_source(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_str_t *token);
+ngx_int_t ngx_http_tenant_guard_token_step(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+ngx_int_t ngx_http_tenant_guard_token_early(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t **ctxp);
+
+/* _claims.c */
+char *ngx_http_tenant_guard_require_claim(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_tenant_guard_claim_rules_merge(ngx_conf_t *cf,
+    ngx_http_tenant_guard_loc_conf_t *prev,
+    ngx_http_tenant_guard_loc_conf_t *conf);
+ngx_int_t ngx_http_tenant_guard_claims_check(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 
 /* _variables.c */
 ngx_int_t ngx_http_tenant_guard_add_variables(ngx_conf_t *cf);

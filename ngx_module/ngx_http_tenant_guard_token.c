@@ -29,8 +29,6 @@ typedef struct {
 #define NGX_HTTP_TENANT_GUARD_RECORD_MAX  16384
 
 
-static ngx_int_t ngx_http_tenant_guard_token_bearer(ngx_http_request_t *r,
-    ngx_str_t *token);
 static ngx_int_t ngx_http_tenant_guard_token_record(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
     ngx_str_t *json);
@@ -89,19 +87,23 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
     ngx_uint_t                          opaque;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
-    rc = ngx_http_tenant_guard_token_bearer(r, &token);
+    /* tenant_guard_token: _source.c, which sets the detail of a refusal */
+
+    rc = ngx_http_tenant_guard_token_source(r, lcf, ctx, &token);
 
     if (rc == NGX_DECLINED) {
         ctx->result = TG_RESULT_NO_TOKEN;
         return NGX_OK;
     }
 
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
     ngx_http_tenant_guard_token_id(r, lcf, ctx, &token);
 
-    if (rc == NGX_ERROR) {
+    if (rc == NGX_BUSY) {
         ctx->result = TG_RESULT_INVALID_TOKEN;
-        ngx_str_set(&ctx->detail,
-                    "the Authorization header is not a bearer token");
         return NGX_OK;
     }
 
@@ -606,38 +608,6 @@ ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
     ctx->claims = claims;
 
     return claims;
-}
-
-
-/*
- * NGX_OK: a token; NGX_DECLINED: no bearer credentials at all;
- * NGX_ERROR: a Bearer header whose token is not a token68 (tg_request).
- */
-
-static ngx_int_t
-ngx_http_tenant_guard_token_bearer(ngx_http_request_t *r, ngx_str_t *token)
-{
-    int              rc;
-    size_t           len;
-    ngx_table_elt_t  *h;
-    const u_char     *p;
-
-    h = r->headers_in.authorization;
-
-    if (h == NULL) {
-        return NGX_DECLINED;
-    }
-
-    rc = tg_request_bearer(h->value.data, h->value.len, &p, &len);
-
-    if (rc == TG_BEARER_NONE) {
-        return NGX_DECLINED;
-    }
-
-    token->data = (u_char *) p;
-    token->len = len;
-
-    return (rc == TG_BEARER_OK) ? NGX_OK : NGX_ERROR;
 }
 
 

@@ -97,30 +97,50 @@ ngx_http_tenant_guard_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_tenant_guard_module);
 
-    /* shown once the token is judged: past its revocation, or refused */
+    /* the verdict: once the request is judged, past its revocation step */
 
-    if (ctx == NULL || ctx->step <= NGX_HTTP_TENANT_GUARD_STEP_REVOKED) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
+    if (data == NGX_HTTP_TENANT_GUARD_VAR_RESULT) {
+        if (ctx == NULL || ctx->step <= NGX_HTTP_TENANT_GUARD_STEP_REVOKED) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
 
-    switch (data) {
-
-    case NGX_HTTP_TENANT_GUARD_VAR_RESULT:
         code = tg_result_get(ctx->result)->code;
         ngx_http_tenant_guard_variable_set(v, (u_char *) code,
                                            ngx_strlen(code));
         return NGX_OK;
+    }
 
-    case NGX_HTTP_TENANT_GUARD_VAR_TOKEN_ID:
+    /*
+     * The token's values: read before the access phase (limit_req, map),
+     * the token is judged now, once for the request (_source.c); they
+     * are shown once its signature is verified, on a refusal too, never
+     * from a client's header.
+     */
+
+    if (ngx_http_tenant_guard_token_early(r, &ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (data == NGX_HTTP_TENANT_GUARD_VAR_TOKEN_ID) {
+        if (!ctx->judged
+            && ctx->step <= NGX_HTTP_TENANT_GUARD_STEP_REVOKED)
+        {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
         ngx_http_tenant_guard_variable_set(v, ctx->token_id.data,
                                            ctx->token_id.len);
         return NGX_OK;
     }
 
-    /* the token's own values are shown only once it is accepted */
-
-    if (ctx->result != TG_RESULT_ALLOW) {
+    if (!ctx->verified) {
         v->not_found = 1;
         return NGX_OK;
     }
@@ -164,9 +184,11 @@ ngx_http_tenant_guard_claim_variable(ngx_http_request_t *r,
     const char                   *value;
     ngx_http_tenant_guard_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_tenant_guard_module);
+    if (ngx_http_tenant_guard_token_early(r, &ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
-    if (ctx == NULL || ctx->result != TG_RESULT_ALLOW) {
+    if (ctx == NULL || !ctx->verified) {
         v->not_found = 1;
         return NGX_OK;
     }

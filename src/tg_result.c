@@ -77,7 +77,13 @@ static const tg_result_t  tg_results[TG_RESULT_LAST] = {
 
     [TG_RESULT_UNAVAILABLE] = { 503, "temporarily_unavailable",
                                 "the authorization store is unavailable",
-                                "store unavailable", TG_CHALLENGE_NONE }
+                                "store unavailable", TG_CHALLENGE_NONE },
+
+    [TG_RESULT_INSUFFICIENT_CLAIMS] = { 403, "insufficient_claims",
+                                        "the token's claims do not satisfy "
+                                        "this resource's rules",
+                                        "insufficient claims",
+                                        TG_CHALLENGE_NONE }
 };
 
 
