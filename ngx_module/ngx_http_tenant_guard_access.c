@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_tenant_guard_challenge(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, const tg_result_t *res,
     ngx_str_t *description);
 static u_char *ngx_http_tenant_guard_quoted(u_char *p, ngx_str_t *s);
+static ngx_uint_t ngx_http_tenant_guard_error_page(ngx_http_request_t *r,
+    ngx_http_core_loc_conf_t *clcf, ngx_uint_t status);
 
 
 static ngx_http_tenant_guard_step_t  ngx_http_tenant_guard_steps[] = {
@@ -263,7 +265,11 @@ ngx_http_tenant_guard_refuse(ngx_http_request_t *r,
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    if (clcf->satisfy == NGX_HTTP_SATISFY_ANY) {
+    /* an error_page for the status takes over; the headers stay */
+
+    if (clcf->satisfy == NGX_HTTP_SATISFY_ANY
+        || ngx_http_tenant_guard_error_page(r, clcf, res->status))
+    {
         return res->status;
     }
 
@@ -417,4 +423,31 @@ ngx_http_tenant_guard_quoted(u_char *p, ngx_str_t *s)
     }
 
     return p;
+}
+
+
+/* whether nginx would send an error_page of this location for status */
+
+static ngx_uint_t
+ngx_http_tenant_guard_error_page(ngx_http_request_t *r,
+    ngx_http_core_loc_conf_t *clcf, ngx_uint_t status)
+{
+    ngx_uint_t            i;
+    ngx_http_err_page_t  *err_page;
+
+    if (clcf->error_pages == NULL
+        || (r->error_page && !clcf->recursive_error_pages))
+    {
+        return 0;
+    }
+
+    err_page = clcf->error_pages->elts;
+
+    for (i = 0; i < clcf->error_pages->nelts; i++) {
+        if ((ngx_uint_t) err_page[i].status == status) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
