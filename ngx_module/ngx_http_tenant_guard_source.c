@@ -40,6 +40,8 @@ static ngx_int_t ngx_http_tenant_guard_source_detail(ngx_http_request_t *r,
     ngx_http_tenant_guard_token_source_t *src);
 static ngx_uint_t ngx_http_tenant_guard_source_name_ok(ngx_str_t *name,
     ngx_uint_t type);
+static u_char *ngx_http_tenant_guard_source_log_handler(
+    ngx_http_request_t *r, ngx_http_request_t *sr, u_char *buf, size_t len);
 
 
 static ngx_str_t  ngx_http_tenant_guard_source_prefixes[] = {
@@ -105,6 +107,11 @@ ngx_http_tenant_guard_token_source(ngx_http_request_t *r,
             break;
 
         default: /* NGX_HTTP_TENANT_GUARD_SOURCE_ARG */
+
+            /* the query may hold a token: no error line shows it */
+
+            r->main->log_handler = ngx_http_tenant_guard_source_log_handler;
+
             rc = ngx_http_tenant_guard_source_arg(r, &src[i].name, token);
             break;
         }
@@ -793,4 +800,65 @@ ngx_http_tenant_guard_source_name_ok(ngx_str_t *name, ngx_uint_t type)
     }
 
     return 1;
+}
+
+
+/*
+ * The end of an error line of a request whose query may carry a token
+ * (arg=NAME), in place of nginx's: the request line without its query,
+ * the upstream's address without its URI.
+ */
+
+static u_char *
+ngx_http_tenant_guard_source_log_handler(ngx_http_request_t *r,
+    ngx_http_request_t *sr, u_char *buf, size_t len)
+{
+    u_char                    *p, *q, *end;
+    ngx_http_upstream_t       *u;
+    ngx_http_core_srv_conf_t  *cscf;
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+
+    p = ngx_snprintf(buf, len, ", server: %V", &cscf->server_name);
+    len -= p - buf;
+    buf = p;
+
+    if (r->request_line.len) {
+        end = r->request_line.data + r->request_line.len;
+        q = ngx_strlchr(r->request_line.data, end, '?');
+
+        if (q == NULL) {
+            p = ngx_snprintf(buf, len, ", request: \"%V\"",
+                             &r->request_line);
+
+        } else {
+
+            /* the protocol after the query, if any */
+
+            for (p = end; p > q && p[-1] != ' '; p--) { /* void */ }
+
+            p = ngx_snprintf(buf, len, ", request: \"%*s?...%s%*s\"",
+                             q - r->request_line.data, r->request_line.data,
+                             (p > q) ? " " : "",
+                             (p > q) ? (size_t) (end - p) : (size_t) 0, p);
+        }
+
+        len -= p - buf;
+        buf = p;
+    }
+
+    u = sr ? sr->upstream : NULL;
+
+    if (u && u->peer.name) {
+        p = ngx_snprintf(buf, len, ", upstream: \"%V\"", u->peer.name);
+        len -= p - buf;
+        buf = p;
+    }
+
+    if (r->headers_in.host) {
+        p = ngx_snprintf(buf, len, ", host: \"%V\"",
+                         &r->headers_in.host->value);
+    }
+
+    return p;
 }
