@@ -397,6 +397,13 @@ ngx_http_tenant_guard_challenge(ngx_http_request_t *r,
 
     value.len = p - value.data;
 
+    /* refused again after an error_page redirect: one challenge */
+
+    if (r->headers_out.www_authenticate != NULL) {
+        r->headers_out.www_authenticate->value = value;
+        return NGX_OK;
+    }
+
     h = ngx_http_tenant_guard_headers_out(r,
                                      &ngx_http_tenant_guard_www_authenticate,
                                      &value);
