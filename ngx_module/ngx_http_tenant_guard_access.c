@@ -267,10 +267,13 @@ ngx_http_tenant_guard_refuse(ngx_http_request_t *r,
 
     /* an error_page for the status takes over; the headers stay */
 
-    if (clcf->satisfy == NGX_HTTP_SATISFY_ANY
-        || ngx_http_tenant_guard_error_page(r, clcf, res->status))
-    {
+    if (clcf->satisfy == NGX_HTTP_SATISFY_ANY) {
         return res->status;
+    }
+
+    if (ngx_http_tenant_guard_error_page(r, clcf, res->status)) {
+        return (ngx_http_tenant_guard_variables_keep(r, ctx) == NGX_OK)
+               ? (ngx_int_t) res->status : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     code.data = (u_char *) res->code;

@@ -450,6 +450,8 @@ ngx_int_t ngx_http_tenant_guard_claims_check(ngx_http_request_t *r,
 
 /* _variables.c */
 ngx_int_t ngx_http_tenant_guard_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_tenant_guard_variables_keep(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx);
 
 
 extern ngx_module_t  ngx_http_tenant_guard_module;

@@ -25,6 +25,9 @@ static ngx_int_t ngx_http_tenant_guard_claim_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static void ngx_http_tenant_guard_variable_set(ngx_http_variable_value_t *v,
     u_char *data, size_t len);
+static ngx_http_tenant_guard_ctx_t *ngx_http_tenant_guard_variable_kept(
+    ngx_http_request_t *r);
+static void ngx_http_tenant_guard_variable_keep_handler(void *data);
 
 
 static ngx_http_variable_t  ngx_http_tenant_guard_vars[] = {
@@ -97,6 +100,10 @@ ngx_http_tenant_guard_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_tenant_guard_module);
 
+    if (ctx == NULL) {
+        ctx = ngx_http_tenant_guard_variable_kept(r);
+    }
+
     /* the verdict: once the request is judged, past its revocation step */
 
     if (data == NGX_HTTP_TENANT_GUARD_VAR_RESULT) {
@@ -123,8 +130,12 @@ ngx_http_tenant_guard_variable(ngx_http_request_t *r,
     }
 
     if (ctx == NULL) {
-        v->not_found = 1;
-        return NGX_OK;
+        ctx = ngx_http_tenant_guard_variable_kept(r);
+
+        if (ctx == NULL) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
     }
 
     if (data == NGX_HTTP_TENANT_GUARD_VAR_TOKEN_ID) {
@@ -188,6 +199,10 @@ ngx_http_tenant_guard_claim_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    if (ctx == NULL) {
+        ctx = ngx_http_tenant_guard_variable_kept(r);
+    }
+
     if (ctx == NULL || !ctx->verified) {
         v->not_found = 1;
         return NGX_OK;
@@ -238,4 +253,55 @@ ngx_http_tenant_guard_variable_set(ngx_http_variable_value_t *v,
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;
+}
+
+
+/*
+ * A refusal handed to an error_page: the internal redirect clears the
+ * module's ctx, but the access log of the error page still describes the
+ * refusal.  The ctx is kept in a pool cleanup (as the realip module keeps
+ * its own), read by the variables only: never by a later access decision.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_variables_keep(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_tenant_guard_variable_keep_handler;
+    cln->data = ctx;
+
+    return NGX_OK;
+}
+
+
+static ngx_http_tenant_guard_ctx_t *
+ngx_http_tenant_guard_variable_kept(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (!r->error_page) {
+        return NULL;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_tenant_guard_variable_keep_handler) {
+            return cln->data;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_tenant_guard_variable_keep_handler(void *data)
+{
+    /* nothing to free: the mark of a kept ctx */
 }

@@ -130,3 +130,34 @@ GET /app
 --- response_headers
 WWW-Authenticate: Bearer realm="tenant_guard"
 --- no_upstream
+
+
+
+=== TEST 6: the access log of an error page still shows the refusal and the workspace
+--- http_config
+log_format tg 'TG $request_uri status=$status result=$tenant_guard_result ws=[$tenant_guard_workspace]';
+--- config
+access_log logs/access.log tg;
+error_page 403 /errors/403;
+error_page 401 /errors/401;
+location / {
+    tenant_guard on;
+    tenant_guard_require_claim tier eq gold;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location /errors/ {
+    internal;
+    tenant_guard off;
+    return 200 "error page\n";
+}
+--- requests eval
+[
+    {request => 'GET /a', more_headers => TG::bearer({workspace_id => 'ws-e', tier => 'silver'}),
+     error_code => 403, response_body => "error page\n"},
+    {request => 'GET /b', error_code => 401, response_body => "error page\n"},
+]
+--- no_upstream
+--- access_log
+TG /a status=403 result=insufficient_claims ws=[ws-e]
+--- access_log_like
+TG /b status=401 result=invalid_request ws=\[-?\]
