@@ -267,6 +267,7 @@ typedef struct {
 
     tg_result_e                   token_result; /* the token step's */
     ngx_str_t                     token_detail;
+    void                         *judged_by;  /* the loc conf it used */
 
     tg_claims_t                  *claims;     /* parsed only when needed */
     ngx_str_t                     payload;    /* the claims as JSON */

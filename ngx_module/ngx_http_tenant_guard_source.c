@@ -40,6 +40,12 @@ static ngx_int_t ngx_http_tenant_guard_source_detail(ngx_http_request_t *r,
     ngx_http_tenant_guard_token_source_t *src);
 static ngx_uint_t ngx_http_tenant_guard_source_name_ok(ngx_str_t *name,
     ngx_uint_t type);
+static ngx_uint_t ngx_http_tenant_guard_source_same(
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_loc_conf_t *lcf);
+static void ngx_http_tenant_guard_source_unjudge(
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+static void ngx_http_tenant_guard_source_judged(
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 static u_char *ngx_http_tenant_guard_source_log_handler(
     ngx_http_request_t *r, ngx_http_request_t *sr, u_char *buf, size_t len);
 
@@ -170,7 +176,7 @@ ngx_http_tenant_guard_token_step(ngx_http_request_t *r,
 {
     ngx_int_t  rc;
 
-    if (ctx->judged) {
+    if (ctx->judged && ngx_http_tenant_guard_source_same(ctx, lcf)) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "tenant_guard: token judged before access");
 
@@ -179,13 +185,12 @@ ngx_http_tenant_guard_token_step(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    ngx_http_tenant_guard_source_unjudge(lcf, ctx);
+
     rc = ngx_http_tenant_guard_token_check(r, lcf, ctx);
 
     if (rc == NGX_OK) {
-        ctx->judged = 1;
-        ctx->verified = (ctx->result == TG_RESULT_ALLOW);
-        ctx->token_result = ctx->result;
-        ctx->token_detail = ctx->detail;
+        ngx_http_tenant_guard_source_judged(lcf, ctx);
     }
 
     return rc;
@@ -214,15 +219,16 @@ ngx_http_tenant_guard_token_early(ngx_http_request_t *r,
     ctx = ngx_http_get_module_ctx(r, ngx_http_tenant_guard_module);
     *ctxp = ctx;
 
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
+
     if (ctx != NULL
-        && (ctx->judged || ctx->step > NGX_HTTP_TENANT_GUARD_STEP_TOKEN
+        && ((ctx->judged && ngx_http_tenant_guard_source_same(ctx, lcf))
+            || ctx->step > NGX_HTTP_TENANT_GUARD_STEP_TOKEN
             || ctx->ask.waiting || ctx->ask.answered
             || ctx->body == NGX_HTTP_TENANT_GUARD_BODY_READING))
     {
         return NGX_OK;
     }
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
 
     if (!lcf->enable) {
         return NGX_OK;
@@ -255,6 +261,8 @@ ngx_http_tenant_guard_token_early(ngx_http_request_t *r,
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "tenant_guard: token judged for a variable");
 
+    ngx_http_tenant_guard_source_unjudge(lcf, ctx);
+
     rc = ngx_http_tenant_guard_token_check(r, lcf, ctx);
 
     if (rc != NGX_OK || ctx->ask.waiting) {
@@ -267,15 +275,73 @@ ngx_http_tenant_guard_token_early(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ctx->judged = 1;
-    ctx->verified = (ctx->result == TG_RESULT_ALLOW);
-    ctx->token_result = ctx->result;
-    ctx->token_detail = ctx->detail;
+    ngx_http_tenant_guard_source_judged(lcf, ctx);
 
     ctx->result = result;
     ctx->detail = detail;
 
     return NGX_OK;
+}
+
+
+/*
+ * A verdict reached under another location's configuration (a variable
+ * read in the server's rewrite phase, before the location was chosen) is
+ * not this one's: the token is judged again, from nothing.
+ */
+
+static ngx_uint_t
+ngx_http_tenant_guard_source_same(ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_http_tenant_guard_loc_conf_t *lcf)
+{
+    ngx_http_tenant_guard_loc_conf_t  *by;
+
+    by = ctx->judged_by;
+
+    /* the fingerprint: keys, algorithms, issuer, audiences, claim names */
+
+    return by == lcf
+           || (by != NULL
+               && by->fingerprint == lcf->fingerprint
+               && by->sources == lcf->sources
+               && by->opaque == lcf->opaque
+               && by->max_token_size == lcf->max_token_size);
+}
+
+
+static void
+ngx_http_tenant_guard_source_unjudge(ngx_http_tenant_guard_loc_conf_t *lcf,
+    ngx_http_tenant_guard_ctx_t *ctx)
+{
+    if (!ctx->judged) {
+        return;
+    }
+
+    ctx->judged = 0;
+    ctx->verified = 0;
+    ctx->from = NGX_HTTP_TENANT_GUARD_FROM_NONE;
+    ctx->mfa = 0;
+    ctx->claims = NULL;       /* freed with the pool */
+    ngx_str_null(&ctx->payload);
+    ngx_memzero(ctx->ids, sizeof(ctx->ids));
+    ngx_str_null(&ctx->scopes);
+    ngx_str_null(&ctx->token_id);
+    ngx_str_null(&ctx->jti);
+    ngx_str_null(&ctx->detail);
+    ctx->exp = 0;
+    ctx->iat = 0;
+}
+
+
+static void
+ngx_http_tenant_guard_source_judged(ngx_http_tenant_guard_loc_conf_t *lcf,
+    ngx_http_tenant_guard_ctx_t *ctx)
+{
+    ctx->judged = 1;
+    ctx->judged_by = lcf;
+    ctx->verified = (ctx->result == TG_RESULT_ALLOW);
+    ctx->token_result = ctx->result;
+    ctx->token_detail = ctx->detail;
 }
 
 

@@ -277,3 +277,32 @@ my $bad = {request => 'GET /api/items', error_code => 401,
 --- error_log_count
 3 tenant_guard: invalid token
 1 tenant_guard: client address banned, level 3, for 60 s
+
+
+
+=== TEST 11: a verdict reached under the server's configuration is not reused by a stricter location
+--- log_level: debug
+--- config
+tenant_guard on;
+set $early_ws $tenant_guard_workspace;
+location / {
+    proxy_set_header X-Early $early_ws;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location /strict/ {
+    tenant_guard_keys $TEST_NGINX_KEYS/ec256.pem;
+    tenant_guard_algorithms ES256;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+[
+    # the server's rewrite phase judged it good (rsa1 is in jwks.json) ...
+    {request => 'GET /a', more_headers => TG::bearer({workspace_id => 'ws-s'}), error_code => 200,
+     upstream_headers => "X-Early: ws-s\nX-Workspace-Id: ws-s"},
+    # ... the location's keys do not hold rsa1: judged again, refused
+    {request => 'GET /strict/b', more_headers => TG::bearer({workspace_id => 'ws-s'}), error_code => 401,
+     json_error => 'invalid_token', no_upstream => 1},
+]
+--- upstream_count: 1
+--- error_log_count
+3 tenant_guard: verifying token signature
