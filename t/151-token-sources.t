@@ -14,6 +14,25 @@ our %TOK;
 block_defaults(
     server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
 
+# --- module_lines_lack eval: strings no error.log line of the module's
+# (one holding "tenant_guard") may contain, at any level (debug included:
+# nginx's own debug lines print headers and the request line, ours never)
+TG::add_fixture('module_lines_lack', check => sub {
+    my ($block) = @_;
+    return unless $block->can('module_lines_lack')
+                  && defined $block->module_lines_lack;
+    my $log = TG::slurp("$TG::VARS{TEST_NGINX_PREFIX}/logs/error.log");
+    my @ours = grep { /tenant_guard/ } split /\n/, $log;
+    Test::More::ok(scalar @ours > 5,
+                   $block->name . ' - the module logged debug lines');
+    for my $secret (@{$block->module_lines_lack}) {
+        my @hit = grep { index($_, $secret) >= 0 } @ours;
+        Test::More::ok(!@hit, $block->name . ' - no module line has '
+                              . substr($secret, 0, 24) . '...')
+            or Test::More::diag(join "\n", @hit);
+    }
+});
+
 run_tests();
 done_testing();
 
@@ -279,3 +298,28 @@ location /api/ {
      error_code => 401, json_error => 'invalid_request'},
 ]
 --- upstream_count: 2
+
+
+
+=== TEST 13: debug level: no line of the module shows a cookie's or an argument's token
+--- log_level: debug
+--- http_config
+limit_req_zone $tenant_guard_workspace zone=per_ws:1m rate=100r/s;
+--- config
+location / {
+    tenant_guard on;
+    tenant_guard_token cookie=tg arg=t;
+    limit_req zone=per_ws burst=10;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+$TOK{bad} = TG::jwt({jti => 'jti-bad'}, key => 'rsa2', kid => 'rsa1');
+$TOK{good} = TG::jwt({jti => 'jti-good'});
+[
+    {request => 'GET /c', more_headers => "Cookie: tg=$TOK{bad}", error_code => 401},
+    {request => "GET /a?t=$TOK{bad}", error_code => 401},
+    {request => 'GET /g', more_headers => "Cookie: tg=$TOK{good}", error_code => 200},
+    {request => "GET /h?t=$TOK{good}", error_code => 200},
+]
+--- module_lines_lack eval
+[@{TG::secret_parts($main::TOK{bad})}, @{TG::secret_parts($main::TOK{good})}]
