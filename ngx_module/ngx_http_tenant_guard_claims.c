@@ -95,6 +95,7 @@ ngx_http_tenant_guard_require_claim(ngx_conf_t *cf, ngx_command_t *cmd,
 
     rule->path = value[1];
     rule->op = (tg_claimrule_op_e) op;
+    rule->location = (cf->cmd_type & NGX_HTTP_LOC_CONF) ? 1 : 0;
     rule->values = ngx_array_create(cf->pool, cf->args->nelts - 3,
                                     sizeof(ngx_http_complex_value_t));
     if (rule->values == NULL) {
@@ -144,8 +145,10 @@ ngx_http_tenant_guard_claim_rules_merge(ngx_conf_t *cf,
     ngx_http_tenant_guard_loc_conf_t *prev,
     ngx_http_tenant_guard_loc_conf_t *conf)
 {
-    void         *elts;
-    ngx_array_t  *all, *inherited;
+    void                                *elts;
+    ngx_uint_t                           i;
+    ngx_array_t                         *all, *inherited;
+    ngx_http_tenant_guard_claim_rule_t  *rule;
 
     inherited = (prev->claim_rules == NGX_CONF_UNSET_PTR) ? NULL
                                                           : prev->claim_rules;
@@ -153,6 +156,19 @@ ngx_http_tenant_guard_claim_rules_merge(ngx_conf_t *cf,
     if (conf->claim_rules == NGX_CONF_UNSET_PTR) {
         conf->claim_rules = inherited;
         return NGX_CONF_OK;
+    }
+
+    /* a location's rule with no token to check would let every request in */
+
+    rule = conf->claim_rules->elts;
+
+    for (i = 0; i < conf->claim_rules->nelts; i++) {
+        if (rule[i].location && !conf->enable) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"tenant_guard_require_claim\" is set but "
+                               "\"tenant_guard\" is off");
+            return NGX_CONF_ERROR;
+        }
     }
 
     if (inherited == NULL) {

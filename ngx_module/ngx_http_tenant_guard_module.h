@@ -163,6 +163,7 @@ typedef struct {
     ngx_str_t                     path;
     tg_claimrule_op_e             op;
     ngx_array_t                  *values;     /* of complex values */
+    ngx_uint_t                    location;   /* set in a location */
 } ngx_http_tenant_guard_claim_rule_t;
 
 

@@ -176,3 +176,28 @@ location / {
     proxy_pass http://$TEST_NGINX_UPSTREAM;
 }
 --- config_ok
+
+
+
+=== TEST 18: a location's claim rule where tenant_guard is off
+--- config
+location /admin/ {
+    tenant_guard_require_claim role eq admin;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- config_error
+"tenant_guard_require_claim" is set but "tenant_guard" is off
+
+
+
+=== TEST 19: a server's claim rule reaches guarded locations; open ones pass nginx -t
+--- config
+tenant_guard_require_claim role eq admin;
+location /public/ {
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location / {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- config_ok
