@@ -514,7 +514,9 @@ ngx_http_tenant_guard_source_cookie(ngx_http_request_t *r, ngx_str_t *name,
 
 /*
  * A query argument of that name, matched without case as $arg_NAME is;
- * the value as sent, not decoded.  Twice is ambiguous.
+ * the value as sent, not decoded.  Twice is ambiguous.  In a subrequest
+ * (an auth_request target) the client's query is read: its token is what
+ * is being allowed, as bind paths read the main request's path.
  */
 
 static ngx_int_t
@@ -528,8 +530,8 @@ ngx_http_tenant_guard_source_arg(ngx_http_request_t *r, ngx_str_t *name,
     count = 0;
     ngx_str_null(&value);
 
-    p = r->args.data;
-    end = p + r->args.len;
+    p = r->main->args.data;
+    end = p + r->main->args.len;
 
     while (p < end) {
         start = p;

@@ -323,3 +323,28 @@ $TOK{good} = TG::jwt({jti => 'jti-good'});
 ]
 --- module_lines_lack eval
 [@{TG::secret_parts($main::TOK{bad})}, @{TG::secret_parts($main::TOK{good})}]
+
+
+
+=== TEST 14: in an auth_request target, arg= reads the client's query and cookie= its cookies
+--- config
+location / {
+    auth_request /_auth;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location = /_auth {
+    internal;
+    tenant_guard on;
+    tenant_guard_token arg=access_token cookie=tg;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/204;
+    proxy_pass_request_body off;
+    proxy_set_header Content-Length "";
+}
+--- requests eval
+[
+    {request => 'GET /items?access_token=' . TG::jwt({}), error_code => 200},
+    {request => 'GET /items', more_headers => 'Cookie: tg=' . TG::jwt({}), error_code => 200},
+    {request => 'GET /items?access_token=' . TG::jwt({}, key => 'rsa2', kid => 'rsa1'), error_code => 401},
+    {request => 'GET /items', more_headers => TG::bearer({}), error_code => 401},
+]
+--- upstream_count: 4
