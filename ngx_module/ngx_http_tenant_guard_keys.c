@@ -774,9 +774,9 @@ ngx_http_tenant_guard_keys_fail(ngx_http_request_t *sr,
         return;
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
-                   "tenant_guard: fetching keys from \"%V\" failed again: %s",
-                   &url->uri, why);
+    ngx_log_error(NGX_LOG_INFO, sr->connection->log, 0,
+                  "tenant_guard: fetching keys from \"%V\" %s again: %s",
+                  &url->uri, rejected ? "was rejected" : "failed", why);
 }
 
 

@@ -197,7 +197,9 @@ EOF_LOC
 
 sub stop {
     my ($self) = @_;
-    TG::stop_child(delete $self->{pid}) if $self->{pid};
+    my $pid = delete $self->{pid} or return;
+    kill "TERM", -$pid;         # its connections too (a hanging answer)
+    TG::stop_child($pid);
 }
 
 # Sends every raw request on a connection of its own before reading any
