@@ -16,7 +16,7 @@
 
 
 /* a fetch holds the lease this long at most: then another may start */
-#define NGX_HTTP_TENANT_GUARD_KEYS_LEASE     30
+#define NGX_HTTP_TENANT_GUARD_KEYS_LEASE     10
 
 /* after a failed fetch, no refresh before min(min_refetch, this) */
 #define NGX_HTTP_TENANT_GUARD_KEYS_RETRY     5
