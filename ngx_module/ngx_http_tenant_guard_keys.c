@@ -58,6 +58,7 @@ static ngx_int_t ngx_http_tenant_guard_keys_fetch(ngx_http_request_t *r,
     ngx_http_tenant_guard_keys_url_t *url, uint64_t lease_id);
 static ngx_int_t ngx_http_tenant_guard_keys_fetched(ngx_http_request_t *r,
     void *data, ngx_int_t rc);
+static void ngx_http_tenant_guard_keys_fetch_cleanup(void *data);
 static const char *ngx_http_tenant_guard_keys_check(ngx_http_request_t *sr,
     ngx_http_tenant_guard_keys_url_t *url, ngx_int_t rc, u_char **json,
     size_t *len, ngx_uint_t *rejected);
@@ -506,6 +507,7 @@ ngx_http_tenant_guard_keys_fetch(ngx_http_request_t *r,
     ngx_http_tenant_guard_keys_url_t *url, uint64_t lease_id)
 {
     ngx_http_request_t                  *sr;
+    ngx_pool_cleanup_t                  *cln;
     ngx_http_post_subrequest_t          *ps;
     ngx_http_tenant_guard_keys_fetch_t  *f;
 
@@ -516,6 +518,7 @@ ngx_http_tenant_guard_keys_fetch(ngx_http_request_t *r,
 
     f->url = url;
     f->lease_id = lease_id;
+
 
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
     if (ps == NULL) {
@@ -534,14 +537,9 @@ ngx_http_tenant_guard_keys_fetch(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+    /* first of all, nothing of the client's, whatever fails below */
 
-    if (ngx_list_init(&sr->headers_in.headers, r->pool, 1,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
 
     sr->headers_in.content_length_n = -1;
     sr->headers_in.keep_alive_n = -1;
@@ -549,6 +547,27 @@ ngx_http_tenant_guard_keys_fetch(ngx_http_request_t *r,
     sr->header_only = 0;
     sr->method = NGX_HTTP_GET;
     ngx_str_set(&sr->method_name, "GET");
+
+    /* the lease is given back by the caller: the fetch's end is ignored */
+
+    if (ngx_list_init(&sr->headers_in.headers, r->pool, 1,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        f->done = 1;
+        return NGX_ERROR;
+    }
+
+    /* from here, the fetch ends either way: in _fetched or in the cleanup */
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        f->done = 1;
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_tenant_guard_keys_fetch_cleanup;
+    cln->data = f;
 
     return NGX_OK;
 }
@@ -593,6 +612,32 @@ ngx_http_tenant_guard_keys_fetched(ngx_http_request_t *r, void *data,
     }
 
     return rc;
+}
+
+
+/*
+ * The request that carried the fetch ended before the fetch did (the
+ * client went away and nginx tore both down): the lease is given back at
+ * once, so the next request need not wait for it to run out.
+ */
+
+static void
+ngx_http_tenant_guard_keys_fetch_cleanup(void *data)
+{
+    ngx_http_tenant_guard_keys_fetch_t *f = data;
+
+    if (f->done) {
+        return;
+    }
+
+    f->done = 1;
+
+    (void) ngx_http_tenant_guard_zone_jwks_failed(f->url->zone, f->url->jwks,
+                                                  f->lease_id, 0, 0);
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "tenant_guard: fetching keys from \"%V\" was cut short: "
+                  "its request ended", &f->url->uri);
 }
 
 
