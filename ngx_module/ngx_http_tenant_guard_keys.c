@@ -173,6 +173,10 @@ ngx_http_tenant_guard_keys_url(ngx_conf_t *cf, ngx_command_t *cmd,
 
     url->crc = ngx_crc32_long(url->uri.data, url->uri.len);
 
+    /* monotonic, as the zone outlives a reload, not a restart */
+    ngx_time_update();
+    url->loaded = ngx_current_msec;
+
     lcf->keys_url = url;
 
     return NGX_CONF_OK;
@@ -296,7 +300,7 @@ ngx_http_tenant_guard_keys_prepare(ngx_http_request_t *r,
 
     rc = ngx_http_tenant_guard_zone_jwks_claim(url->zone, url->jwks, 0, 0,
                                          NGX_HTTP_TENANT_GUARD_KEYS_LEASE,
-                                         &lease_id, &generation);
+                                         url->loaded, &lease_id, &generation);
 
     if (rc == NGX_OK) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -397,7 +401,7 @@ ngx_http_tenant_guard_keys_unknown_kid(ngx_http_request_t *r,
     rc = ngx_http_tenant_guard_zone_jwks_claim(url->zone, url->jwks, 1,
                                          url->min_refetch,
                                          NGX_HTTP_TENANT_GUARD_KEYS_LEASE,
-                                         &lease_id, &generation);
+                                         url->loaded, &lease_id, &generation);
 
     if (rc == NGX_DECLINED) {
         return NGX_DECLINED;

@@ -52,6 +52,7 @@ struct ngx_http_tenant_guard_keys_url_s {
     size_t                        max_size;
     ngx_uint_t                    algorithms; /* of the locations using it */
     uint32_t                      crc;        /* of uri */
+    ngx_msec_t                    loaded;     /* when the conf was read */
     ngx_http_tenant_guard_zone_t *zone;
 
     /* per worker */

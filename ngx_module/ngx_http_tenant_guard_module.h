@@ -323,8 +323,8 @@ ngx_http_tenant_guard_jwks_t *ngx_http_tenant_guard_zone_jwks(
     ngx_http_tenant_guard_zone_t *zone, ngx_str_t *uri);
 ngx_int_t ngx_http_tenant_guard_zone_jwks_claim(
     ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_jwks_t *jwks,
-    ngx_uint_t kid, time_t min_refetch, time_t lease, uint64_t *lease_id,
-    uint64_t *generation);
+    ngx_uint_t kid, time_t min_refetch, time_t lease, ngx_msec_t loaded,
+    uint64_t *lease_id, uint64_t *generation);
 ngx_int_t ngx_http_tenant_guard_zone_jwks_read(
     ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_jwks_t *jwks,
     uint64_t known, uint64_t *generation, u_char **json, size_t *len);

@@ -1269,6 +1269,7 @@ struct ngx_http_tenant_guard_jwks_s {
     time_t                         expires;     /* a refresh is due then */
     time_t                         retry;       /* no claim before, but kid */
     time_t                         kid_fetch;   /* last refetch for a kid */
+    ngx_msec_t                     loaded;      /* the newest configuration */
     ngx_http_tenant_guard_keys_stats_t  stats;
     u_char                        *json;
     size_t                         json_len;
@@ -1322,14 +1323,17 @@ ngx_http_tenant_guard_zone_jwks(ngx_http_tenant_guard_zone_t *zone,
 /*
  * Claims the fetch: NGX_OK with *lease_id (the caller fetches, and ends
  * the lease with _publish or _failed), NGX_BUSY while another fetch runs,
- * NGX_DECLINED when no fetch is due (kid: none in min_refetch).  Sets the
- * current generation either way.
+ * NGX_DECLINED when no fetch is due (kid: none in min_refetch).  A refresh
+ * is due too for a configuration loaded after the last fetch: a reload may
+ * have pointed the location elsewhere.  Sets the current generation
+ * either way.
  */
 
 ngx_int_t
 ngx_http_tenant_guard_zone_jwks_claim(ngx_http_tenant_guard_zone_t *zone,
     ngx_http_tenant_guard_jwks_t *jwks, ngx_uint_t kid, time_t min_refetch,
-    time_t lease, uint64_t *lease_id, uint64_t *generation)
+    time_t lease, ngx_msec_t loaded, uint64_t *lease_id,
+    uint64_t *generation)
 {
     time_t     now;
     ngx_int_t  rc;
@@ -1344,13 +1348,20 @@ ngx_http_tenant_guard_zone_jwks_claim(ngx_http_tenant_guard_zone_t *zone,
         rc = NGX_BUSY;
 
     } else if (kid ? (jwks->kid_fetch && now - jwks->kid_fetch < min_refetch)
-                   : (now < jwks->expires || now < jwks->retry))
+                   : ((now < jwks->expires && loaded <= jwks->loaded)
+                      || now < jwks->retry))
     {
         rc = NGX_DECLINED;
 
     } else {
         /* any fetch starts the window of the refetches for a kid */
         jwks->kid_fetch = now;
+
+        /* a set fetched before a reload is refreshed after it */
+        if (loaded > jwks->loaded) {
+            jwks->loaded = loaded;
+        }
+
         jwks->lease = now + lease;
         *lease_id = ++jwks->lease_id;
         jwks->stats.attempted = now;

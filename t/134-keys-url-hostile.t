@@ -6,7 +6,9 @@
 #   crashes nothing, and gives the lease back: the next request fetches
 #   at once;
 # - a worker killed mid-fetch (the IdP hangs) blocks fetches only until
-#   the lease (10 s) runs out, then another worker fetches.
+#   the lease (10 s) runs out, then another worker fetches;
+# - a reload that points the JWKS location at another IdP: the zone keeps
+#   the old set, so the first request after the reload refreshes it.
 #
 # Plain Test::More on TG::Redis::Nginx and TG::IdP.
 
@@ -147,5 +149,58 @@ is_deeply(\@bad, [], 'no alert, crit or emerg but the killed worker\'s')
     or diag join "\n", @bad;
 $n->stop;
 $idp->stop;
+
+# --- a reload that points the location elsewhere
+
+my $a = TG::IdP->start(keys => ['rsa1']);
+my $b = TG::IdP->start(keys => ['ec256']);
+$n = TG::Redis::Nginx->new(
+    name => 'reload',
+    http_config => "tenant_guard_zone zone=tg:1m;\n",
+    config => $a->location . <<'C',
+tenant_guard_keys_url /_jwks refresh=1h;
+location / {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+C
+);
+$n->start;
+my $ec = TG::jwt({}, key => 'ec256', alg => 'ES256');
+is($n->get('/items', "Authorization: Bearer $tok")->{status}, 200,
+   'IdP A\'s key passes');
+is($a->count, 1, '... after one fetch from A');
+
+my $conf = $n->prefix . '/conf/nginx.conf';
+my $text = TG::slurp($conf);
+my ($ap, $bp) = ($a->port, $b->port);
+my ($ad, $bd) = ($a->dir, $b->dir);
+$text =~ s/127\.0\.0\.1:$ap/127.0.0.1:$bp/g;
+$text =~ s/\Q$ad\E/$bd/g;
+open my $fh, '>', $conf or die;
+print $fh $text;
+close $fh;
+$mark = $n->mark;
+kill 'HUP', $n->pid;
+ok($n->wait_log(qr/start worker process/, 5, $mark), 'reloaded');
+sleep 0.5;
+
+is($n->get('/items', "Authorization: Bearer $tok")->{status}, 200,
+   'the first request after the reload is served with the zone\'s set');
+ok($b->wait_count(1, 3), '... while the set is refreshed from IdP B, '
+   . 'refresh=1h notwithstanding');
+ok($n->wait_log(qr/keys from "\/_jwks": 1 usable, generation 2/, 3, $mark),
+   '... and published');
+is($n->get('/items', "Authorization: Bearer $ec")->{status}, 200,
+   'IdP B\'s key passes');
+is($n->get('/items', "Authorization: Bearer $tok")->{status}, 401,
+   'IdP A\'s key no longer does');
+is($a->count, 1, 'IdP A was not asked again');
+
+@bad = $n->bad_log_lines;
+is_deeply(\@bad, [], 'no alert, crit or emerg') or diag join "\n", @bad;
+$n->stop;
+$a->stop;
+$b->stop;
 
 done_testing();
