@@ -310,7 +310,8 @@ ngx_http_tenant_guard_keys_prepare(ngx_http_request_t *r,
         if (ngx_http_tenant_guard_keys_fetch(r, url, lease_id) != NGX_OK) {
             ngx_http_tenant_guard_zone_jwks_failed(url->zone, url->jwks,
                                   lease_id, 0,
-                                  ngx_time() + NGX_HTTP_TENANT_GUARD_KEYS_RETRY);
+                                  ngx_time() + NGX_HTTP_TENANT_GUARD_KEYS_RETRY,
+                                  NULL);
             rc = NGX_DECLINED;
         }
     }
@@ -415,7 +416,8 @@ ngx_http_tenant_guard_keys_unknown_kid(ngx_http_request_t *r,
         if (ngx_http_tenant_guard_keys_fetch(r, url, lease_id) != NGX_OK) {
             ngx_http_tenant_guard_zone_jwks_failed(url->zone, url->jwks,
                                   lease_id, 0,
-                                  ngx_time() + NGX_HTTP_TENANT_GUARD_KEYS_RETRY);
+                                  ngx_time() + NGX_HTTP_TENANT_GUARD_KEYS_RETRY,
+                                  NULL);
             return NGX_DECLINED;
         }
     }
@@ -637,7 +639,7 @@ ngx_http_tenant_guard_keys_fetch_cleanup(void *data)
     f->done = 1;
 
     (void) ngx_http_tenant_guard_zone_jwks_failed(f->url->zone, f->url->jwks,
-                                                  f->lease_id, 0, 0);
+                                                  f->lease_id, 0, 0, NULL);
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "tenant_guard: fetching keys from \"%V\" was cut short: "
@@ -736,8 +738,9 @@ ngx_http_tenant_guard_keys_adopt(ngx_http_request_t *sr,
     ngx_int_t                          rc;
     ngx_uint_t                         n;
     tg_keyset_t                        set;
-    ngx_http_tenant_guard_keys_url_t  *url;
-    char                               err[256];
+    ngx_http_tenant_guard_keys_url_t   *url;
+    ngx_http_tenant_guard_keys_stats_t  st;
+    char                                err[256];
 
     url = f->url;
 
@@ -771,7 +774,7 @@ ngx_http_tenant_guard_keys_adopt(ngx_http_request_t *sr,
     rc = ngx_http_tenant_guard_zone_jwks_publish(url->zone, url->jwks,
                                                  f->lease_id, json, len, n,
                                                  ngx_time() + ttl,
-                                                 &generation);
+                                                 &generation, &st);
     if (rc != NGX_OK) {
         tg_jwks_free(&set);
         ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
@@ -794,8 +797,10 @@ ngx_http_tenant_guard_keys_adopt(ngx_http_request_t *sr,
 
     ngx_log_error(NGX_LOG_INFO, sr->connection->log, 0,
                   "tenant_guard: keys from \"%V\": %ui usable, "
-                  "generation %uL, next refresh in %T s",
-                  &url->uri, n, generation, ttl);
+                  "generation %uL, next refresh in %T s (fetches: %ui "
+                  "success, %ui failure, %ui rejected)",
+                  &url->uri, n, generation, ttl, st.successes, st.failures,
+                  st.rejected);
 }
 
 
@@ -804,8 +809,9 @@ ngx_http_tenant_guard_keys_fail(ngx_http_request_t *sr,
     ngx_http_tenant_guard_keys_fetch_t *f, ngx_uint_t rejected,
     const char *why)
 {
-    time_t                             retry;
-    ngx_http_tenant_guard_keys_url_t  *url;
+    time_t                               retry;
+    ngx_http_tenant_guard_keys_url_t    *url;
+    ngx_http_tenant_guard_keys_stats_t   st;
 
     url = f->url;
 
@@ -813,7 +819,7 @@ ngx_http_tenant_guard_keys_fail(ngx_http_request_t *sr,
 
     if (ngx_http_tenant_guard_zone_jwks_failed(url->zone, url->jwks,
                                                f->lease_id, rejected,
-                                               ngx_time() + retry))
+                                               ngx_time() + retry, &st))
     {
         ngx_log_error(NGX_LOG_WARN, sr->connection->log, 0,
                       "tenant_guard: fetching keys from \"%V\" %s: %s "
@@ -824,8 +830,10 @@ ngx_http_tenant_guard_keys_fail(ngx_http_request_t *sr,
     }
 
     ngx_log_error(NGX_LOG_INFO, sr->connection->log, 0,
-                  "tenant_guard: fetching keys from \"%V\" %s again: %s",
-                  &url->uri, rejected ? "was rejected" : "failed", why);
+                  "tenant_guard: fetching keys from \"%V\" %s again: %s "
+                  "(fetches: %ui success, %ui failure, %ui rejected)",
+                  &url->uri, rejected ? "was rejected" : "failed", why,
+                  st.successes, st.failures, st.rejected);
 }
 
 

@@ -27,7 +27,7 @@
  * ngx_http_tenant_guard_zone_jwks_stats()).
  */
 
-typedef struct {
+struct ngx_http_tenant_guard_keys_stats_s {
     ngx_uint_t                    successes;  /* result="success" */
     ngx_uint_t                    failures;   /* result="failure" */
     ngx_uint_t                    rejected;   /* result="rejected" */
@@ -38,7 +38,7 @@ typedef struct {
     ngx_uint_t                    failing;    /* the last fetch failed */
     size_t                        uri_len;
     u_char                        uri[128];   /* the source, cut */
-} ngx_http_tenant_guard_keys_stats_t;
+};
 
 
 /* "tenant_guard_keys_url": the directive, and each worker's parsed copy */

@@ -83,6 +83,8 @@ typedef struct ngx_http_tenant_guard_negative_s
 typedef struct ngx_http_tenant_guard_jwks_s  ngx_http_tenant_guard_jwks_t;
 typedef struct ngx_http_tenant_guard_keys_url_s
     ngx_http_tenant_guard_keys_url_t;
+typedef struct ngx_http_tenant_guard_keys_stats_s
+    ngx_http_tenant_guard_keys_stats_t;
 
 
 typedef struct {
@@ -331,10 +333,12 @@ ngx_int_t ngx_http_tenant_guard_zone_jwks_read(
 ngx_int_t ngx_http_tenant_guard_zone_jwks_publish(
     ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_jwks_t *jwks,
     uint64_t lease_id, u_char *json, size_t len, ngx_uint_t nkeys,
-    time_t expires, uint64_t *generation);
+    time_t expires, uint64_t *generation,
+    ngx_http_tenant_guard_keys_stats_t *stats);
 ngx_uint_t ngx_http_tenant_guard_zone_jwks_failed(
     ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_jwks_t *jwks,
-    uint64_t lease_id, ngx_uint_t rejected, time_t retry);
+    uint64_t lease_id, ngx_uint_t rejected, time_t retry,
+    ngx_http_tenant_guard_keys_stats_t *stats);
 
 /* _store.c: the only way to Redis, and the only file naming its keys */
 char *ngx_http_tenant_guard_redis(ngx_conf_t *cf, ngx_command_t *cmd,

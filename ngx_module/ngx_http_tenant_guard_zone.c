@@ -1421,7 +1421,8 @@ ngx_http_tenant_guard_zone_jwks_read(ngx_http_tenant_guard_zone_t *zone,
 ngx_int_t
 ngx_http_tenant_guard_zone_jwks_publish(ngx_http_tenant_guard_zone_t *zone,
     ngx_http_tenant_guard_jwks_t *jwks, uint64_t lease_id, u_char *json,
-    size_t len, ngx_uint_t nkeys, time_t expires, uint64_t *generation)
+    size_t len, ngx_uint_t nkeys, time_t expires, uint64_t *generation,
+    ngx_http_tenant_guard_keys_stats_t *stats)
 {
     u_char     *p;
     ngx_int_t   rc;
@@ -1468,6 +1469,7 @@ ngx_http_tenant_guard_zone_jwks_publish(ngx_http_tenant_guard_zone_t *zone,
 
     jwks->stats.generation = jwks->generation;
     *generation = jwks->generation;
+    *stats = jwks->stats;
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
@@ -1484,7 +1486,8 @@ ngx_http_tenant_guard_zone_jwks_publish(ngx_http_tenant_guard_zone_t *zone,
 ngx_uint_t
 ngx_http_tenant_guard_zone_jwks_failed(ngx_http_tenant_guard_zone_t *zone,
     ngx_http_tenant_guard_jwks_t *jwks, uint64_t lease_id,
-    ngx_uint_t rejected, time_t retry)
+    ngx_uint_t rejected, time_t retry,
+    ngx_http_tenant_guard_keys_stats_t *stats)
 {
     ngx_uint_t  first;
 
@@ -1505,6 +1508,10 @@ ngx_http_tenant_guard_zone_jwks_failed(ngx_http_tenant_guard_zone_t *zone,
 
     first = !jwks->stats.failing;
     jwks->stats.failing = 1;
+
+    if (stats != NULL) {
+        *stats = jwks->stats;
+    }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 

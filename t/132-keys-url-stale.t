@@ -95,6 +95,9 @@ my $mark = $n->mark;
 good();
 ok($n->wait_log(qr/keys from "\/_jwks": 2 usable, generation 2/, 3, $mark),
    'a good fetch publishes the new set (generation 2)');
+like($n->log_since($mark),
+     qr/generation 2, .*\(fetches: 2 success, 4 failure, 7 rejected\)/,
+     'the zone counted every fetch of both workers by result');
 is($n->get('/items', 'Authorization: Bearer '
            . TG::jwt({}, key => 'ec256', alg => 'ES256'))->{status}, 200,
    '... whose new key passes');
