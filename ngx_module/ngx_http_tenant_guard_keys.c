@@ -294,7 +294,11 @@ ngx_http_tenant_guard_keys_prepare(ngx_http_request_t *r,
 
     url = lcf->keys_url;
 
-    if (ngx_http_tenant_guard_keys_sync(url, r->connection->log) != NGX_OK) {
+    /* the zone's record, found once per worker; then one look a request */
+
+    if (url->jwks == NULL
+        && ngx_http_tenant_guard_keys_sync(url, r->connection->log) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -316,7 +320,7 @@ ngx_http_tenant_guard_keys_prepare(ngx_http_request_t *r,
         }
     }
 
-    /* a fetch may have ended between the two looks */
+    /* a new generation: parsed once by this worker */
 
     if (generation != url->generation
         && ngx_http_tenant_guard_keys_sync(url, r->connection->log) != NGX_OK)
@@ -344,7 +348,9 @@ ngx_http_tenant_guard_keys_prepare(ngx_http_request_t *r,
         }
 
         if (url->generation == 0 && lcf->keys == NULL) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+            /* the fetch's failure was logged, once: this is a refusal */
+
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "tenant_guard: no key set from \"%V\" yet",
                           &url->uri);
 

@@ -563,13 +563,13 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
-    /* an IdP's key set never holds a shared secret (_keys.c) */
+    /* an IdP's key set never holds a shared secret, and replaces the file */
 
-    if ((conf->algorithms & TG_ALG_HMAC) && conf->keys == NULL) {
+    if ((conf->algorithms & TG_ALG_HMAC) && conf->keys_url != NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"tenant_guard_algorithms\" allows an HS "
-                           "algorithm but only \"tenant_guard_keys_url\" "
-                           "is set, which takes no \"oct\" key");
+                           "algorithm but \"tenant_guard_keys_url\" is "
+                           "set, whose key set takes no \"oct\" key");
         return NGX_CONF_ERROR;
     }
 

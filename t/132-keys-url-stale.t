@@ -139,7 +139,7 @@ $c->start;
 $res = $c->get('/items', "Authorization: Bearer $good");
 is($res->{status}, 503, 'a cold start whose fetch fails: 503');
 is($res->{json}{error}, 'temporarily_unavailable', '... temporarily_unavailable');
-like($c->error_log, qr/\[error\].*no key set from "\/_jwks" yet/,
+like($c->error_log, qr/\[info\].*no key set from "\/_jwks" yet/,
      '... logged');
 is($idp2->count, 1, '... after one fetch');
 

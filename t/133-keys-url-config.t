@@ -165,7 +165,19 @@ tenant_guard_keys_url /_jwks;
 tenant_guard_algorithms RS256 HS256;
 location / { tenant_guard on; return 204; }
 --- config_error
-allows an HS algorithm but only "tenant_guard_keys_url" is set
+allows an HS algorithm but "tenant_guard_keys_url" is set
+
+
+
+=== TEST 19: nor with a bootstrap file that has an "oct" key: the IdP's set
+replaces the file once fetched, and HS tokens would then all fail
+--- config
+tenant_guard_keys $TEST_NGINX_KEYS/jwks_hs.json;
+tenant_guard_keys_url /_jwks;
+tenant_guard_algorithms HS256;
+location / { tenant_guard on; return 204; }
+--- config_error
+allows an HS algorithm but "tenant_guard_keys_url" is set
 
 
 
