@@ -603,20 +603,22 @@ ngx_http_tenant_guard_keys_fetched(ngx_http_request_t *r, void *data,
     ngx_uint_t   rejected;
     const char  *why;
 
-    if (f->done || rc == NGX_AGAIN) {
+    if (rc == NGX_AGAIN) {
         return rc;
     }
 
-    f->done = 1;
+    if (!f->done) {
+        f->done = 1;
 
-    why = ngx_http_tenant_guard_keys_check(r, f->url, rc, &json, &len,
-                                           &rejected);
+        why = ngx_http_tenant_guard_keys_check(r, f->url, rc, &json, &len,
+                                               &rejected);
 
-    if (why != NULL) {
-        ngx_http_tenant_guard_keys_fail(r, f, rejected, why);
+        if (why != NULL) {
+            ngx_http_tenant_guard_keys_fail(r, f, rejected, why);
 
-    } else {
-        ngx_http_tenant_guard_keys_adopt(r, f, json, len);
+        } else {
+            ngx_http_tenant_guard_keys_adopt(r, f, json, len);
+        }
     }
 
     if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE) {
