@@ -64,7 +64,7 @@ export TG_MODULE
 # and yamllint: t/096-kubernetes.t reads and lints deploy/kubernetes/.
 DEB_PACKAGES := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
                 redis-server wrk libcrypt-jwt-perl libtest-base-perl \
-                libyaml-libyaml-perl yamllint \
+                libyaml-libyaml-perl yamllint libio-socket-ssl-perl openssl \
                 curl gcc make $(DEB_PACKAGES_NGINX_SRC)
 DEB_OPTIONAL := libjson-pp-perl
 

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "ngx_http_tenant_guard_keys.h"
 
 
 /*
@@ -88,7 +89,9 @@ ngx_http_tenant_guard_preaccess_handler(ngx_http_request_t *r)
      * Its refusal is its status, which auth_request hands on.
      */
 
-    if (r != r->main && lcf->enable) {
+    if (r != r->main && lcf->enable
+        && !ngx_http_tenant_guard_keys_is_fetch(r))
+    {
         rc = ngx_http_tenant_guard_access_handler(r);
 
         return (rc == NGX_OK) ? NGX_DECLINED : rc;

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "ngx_http_tenant_guard_keys.h"
 
 
 static void *ngx_http_tenant_guard_create_main_conf(ngx_conf_t *cf);
@@ -156,6 +157,13 @@ static ngx_command_t  ngx_http_tenant_guard_commands[] = {
     { ngx_string("tenant_guard_keys"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_tenant_guard_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_keys_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_tenant_guard_keys_url,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -383,6 +391,7 @@ ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf)
 
     conf->enable = NGX_CONF_UNSET;
     conf->keys = NGX_CONF_UNSET_PTR;
+    conf->keys_url = NGX_CONF_UNSET_PTR;
     conf->algorithms = NGX_CONF_UNSET_UINT;
     conf->audiences = NGX_CONF_UNSET_PTR;
     conf->leeway = NGX_CONF_UNSET;
@@ -560,14 +569,28 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_tenant_guard_keys_url_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (!conf->enable) {
         return NGX_CONF_OK;
     }
 
-    if (conf->keys == NULL) {
+    if (conf->keys == NULL && conf->keys_url == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"tenant_guard\" is on but no "
                            "\"tenant_guard_keys\" is set");
+        return NGX_CONF_ERROR;
+    }
+
+    /* an IdP's key set never holds a shared secret, and replaces the file */
+
+    if ((conf->algorithms & TG_ALG_HMAC) && conf->keys_url != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tenant_guard_algorithms\" allows an HS "
+                           "algorithm but \"tenant_guard_keys_url\" is "
+                           "set, whose key set takes no \"oct\" key");
         return NGX_CONF_ERROR;
     }
 
@@ -580,7 +603,7 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     conf->jwt.algs = (unsigned) conf->algorithms;
-    conf->jwt.keys = &conf->keys->set;
+    conf->jwt.keys = conf->keys ? &conf->keys->set : NULL;
     conf->jwt.issuer.data = conf->issuer.data;
     conf->jwt.issuer.len = conf->issuer.len;
     conf->jwt.leeway = conf->leeway;
@@ -648,7 +671,10 @@ ngx_http_tenant_guard_fingerprint(ngx_http_tenant_guard_loc_conf_t *conf)
 
     ngx_crc32_init(crc);
 
-    ngx_crc32_update(&crc, (u_char *) &conf->keys->crc, sizeof(uint32_t));
+    if (conf->keys != NULL) {
+        ngx_crc32_update(&crc, (u_char *) &conf->keys->crc, sizeof(uint32_t));
+    }
+
     ngx_crc32_update(&crc, (u_char *) &conf->algorithms, sizeof(ngx_uint_t));
     ngx_crc32_update(&crc, (u_char *) &conf->max_token_size, sizeof(size_t));
     ngx_crc32_update(&crc, (u_char *) &conf->leeway, sizeof(time_t));

@@ -56,6 +56,7 @@
 #define NGX_HTTP_TENANT_GUARD_KIND_POLICY    5  /* workspace, from Redis */
 #define NGX_HTTP_TENANT_GUARD_KIND_JTI       6  /* jti -> token digests */
 #define NGX_HTTP_TENANT_GUARD_KIND_JTI_HOLD  7  /* jti named by tg:events */
+/* key sets fetched by tenant_guard_keys_url live apart: ..._jwks_t */
 
 /* the token digests a jti's index entry names: both ECDSA S forms, more */
 #define NGX_HTTP_TENANT_GUARD_JTI_TOKENS     4
@@ -80,6 +81,11 @@ typedef struct {
 
 typedef struct ngx_http_tenant_guard_negative_s
     ngx_http_tenant_guard_negative_t;
+typedef struct ngx_http_tenant_guard_jwks_s  ngx_http_tenant_guard_jwks_t;
+typedef struct ngx_http_tenant_guard_keys_url_s
+    ngx_http_tenant_guard_keys_url_t;
+typedef struct ngx_http_tenant_guard_keys_stats_s
+    ngx_http_tenant_guard_keys_stats_t;
 
 
 typedef struct {
@@ -95,6 +101,7 @@ typedef struct {
     time_t                        events_since;
     ngx_http_tenant_guard_negative_t *negatives;  /* a table of its own */
     ngx_uint_t                    nnegatives;
+    ngx_http_tenant_guard_jwks_t *jwks;       /* fetched key sets, a list */
 } ngx_http_tenant_guard_shctx_t;
 
 
@@ -170,6 +177,7 @@ typedef struct {
 typedef struct {
     ngx_flag_t                    enable;
     ngx_http_tenant_guard_keys_t *keys;
+    ngx_http_tenant_guard_keys_url_t *keys_url;
     ngx_uint_t                    algorithms;
     ngx_str_t                     issuer;
     ngx_array_t                  *audiences;  /* of tg_str_t */
@@ -284,6 +292,10 @@ typedef struct {
     ngx_str_t                     login_id;
     u_char                        ban_key[32];
     u_char                        key[32];    /* the token's SHA-256 */
+
+    uint32_t                      fingerprint; /* lcf's, and the key set's */
+    const tg_keyset_t            *keyset;     /* the verifier's, for now */
+    void                         *keys_wait;  /* _keys.c: waiting for one */
 } ngx_http_tenant_guard_ctx_t;
 
 
@@ -339,6 +351,26 @@ void ngx_http_tenant_guard_zone_negative_put(
     ngx_uint_t opaque, ngx_str_t *detail, time_t expires);
 void ngx_http_tenant_guard_zone_negative_hold(
     ngx_http_tenant_guard_zone_t *zone, u_char *key, time_t hold);
+
+/* _zone.c: the key sets of tenant_guard_keys_url (_keys.c) */
+ngx_http_tenant_guard_jwks_t *ngx_http_tenant_guard_zone_jwks(
+    ngx_http_tenant_guard_zone_t *zone, ngx_str_t *uri);
+ngx_int_t ngx_http_tenant_guard_zone_jwks_claim(
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_jwks_t *jwks,
+    ngx_uint_t kid, time_t min_refetch, time_t lease, ngx_msec_t loaded,
+    uint64_t *lease_id, uint64_t *generation);
+ngx_int_t ngx_http_tenant_guard_zone_jwks_read(
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_jwks_t *jwks,
+    uint64_t known, uint64_t *generation, u_char **json, size_t *len);
+ngx_int_t ngx_http_tenant_guard_zone_jwks_publish(
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_jwks_t *jwks,
+    uint64_t lease_id, u_char *json, size_t len, ngx_uint_t nkeys,
+    time_t expires, uint64_t *generation,
+    ngx_http_tenant_guard_keys_stats_t *stats);
+ngx_uint_t ngx_http_tenant_guard_zone_jwks_failed(
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_jwks_t *jwks,
+    uint64_t lease_id, ngx_uint_t rejected, time_t retry,
+    ngx_http_tenant_guard_keys_stats_t *stats);
 
 /* _store.c: the only way to Redis, and the only file naming its keys */
 char *ngx_http_tenant_guard_redis(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "ngx_http_tenant_guard_keys.h"
 
 
 /* a verified token as the zone keeps it: this, then the strings */
@@ -110,6 +111,24 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
     opaque = lcf->opaque && !tg_jwt_is_compact(token.data, token.len);
+
+    /* the key set a JWT is verified with, and its verdicts kept under */
+
+    ctx->fingerprint = lcf->fingerprint;
+    ctx->keyset = lcf->jwt.keys;
+
+    if (lcf->keys_url != NULL && !opaque) {
+        rc = ngx_http_tenant_guard_keys_prepare(r, lcf, ctx);
+
+        if (rc == NGX_BUSY) {
+            ctx->result = TG_RESULT_UNAVAILABLE;
+            return NGX_OK;
+        }
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
 
     if (tmcf->zone && token.len <= lcf->max_token_size
         && !ctx->ask.answered)
@@ -305,13 +324,30 @@ ngx_http_tenant_guard_token_verify(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
     ngx_str_t *token)
 {
-    tg_jwt_t  jwt;
-    char      err[256];
+    ngx_int_t      rc;
+    tg_jwt_t       jwt;
+    tg_jwt_conf_t  conf;
+    char           err[256];
 
-    if (tg_jwt_verify(&lcf->jwt, token->data, token->len,
+    conf = lcf->jwt;
+    conf.keys = ctx->keyset;
+
+    if (tg_jwt_verify(&conf, token->data, token->len,
                       (long long) ngx_time(), &jwt, err, sizeof(err))
         != 0)
     {
+        /* a kid the IdP's set may have since: one refetch, waited for */
+
+        if (lcf->keys_url != NULL
+            && ngx_strncmp(err, "unknown kid", 11) == 0)
+        {
+            rc = ngx_http_tenant_guard_keys_unknown_kid(r, lcf, ctx);
+
+            if (rc != NGX_DECLINED) {
+                return rc;
+            }
+        }
+
         ctx->result = TG_RESULT_INVALID_TOKEN;
         ctx->detail.len = ngx_strlen(err);
         ctx->detail.data = ngx_pnalloc(r->pool, ctx->detail.len);
@@ -403,7 +439,7 @@ ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
 
     /* an opaque token is no token where opaque tokens are not taken */
 
-    if (rec.fingerprint != lcf->fingerprint
+    if (rec.fingerprint != ctx->fingerprint
         || (rec.opaque && !lcf->opaque)
         || !ngx_http_tenant_guard_store_fresh(r, (time_t) rec.stored))
     {
@@ -459,7 +495,7 @@ ngx_http_tenant_guard_token_cache(ngx_http_tenant_guard_loc_conf_t *lcf,
     rec.exp = ctx->exp;
     rec.iat = ctx->iat;
     rec.stored = ngx_time();
-    rec.fingerprint = lcf->fingerprint;
+    rec.fingerprint = ctx->fingerprint;
     rec.mfa = ctx->mfa;
     rec.opaque = (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_RECORD);
     rec.payload_len = (uint32_t) ctx->payload.len;
@@ -521,7 +557,7 @@ ngx_http_tenant_guard_token_refused(ngx_http_request_t *r,
     ngx_str_t  detail;
 
     rc = ngx_http_tenant_guard_zone_negative_get(zone, ctx->key,
-                                                 lcf->fingerprint, opaque,
+                                                 ctx->fingerprint, opaque,
                                                  r->pool, &detail, &stored);
     if (rc != NGX_OK) {
         return rc;
@@ -562,7 +598,7 @@ ngx_http_tenant_guard_token_refuse(ngx_http_request_t *r,
     }
 
     ngx_http_tenant_guard_zone_negative_put(tmcf->zone, ctx->key,
-                                      lcf->fingerprint, opaque, &ctx->detail,
+                                      ctx->fingerprint, opaque, &ctx->detail,
                                       ngx_time()
                                       + NGX_HTTP_TENANT_GUARD_NEGATIVE_TTL);
 }

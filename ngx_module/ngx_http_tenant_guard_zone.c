@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "ngx_http_tenant_guard_keys.h"
 
 
 /*
@@ -1249,4 +1250,322 @@ ngx_http_tenant_guard_zone_negative_hold(ngx_http_tenant_guard_zone_t *zone,
     slot->held = 1;
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/*
+ * The key sets of "tenant_guard_keys_url": one record per URI, outside the
+ * rbtree and its LRU (a key set is neither cache to evict nor dropped by a
+ * "*" event), with the raw JSON every worker parses once per generation.
+ * The lease lets one fetch run at a time across the workers; it ends by
+ * itself, so a worker that dies mid-fetch blocks nothing for long.
+ */
+
+struct ngx_http_tenant_guard_jwks_s {
+    ngx_http_tenant_guard_jwks_t  *next;
+    uint64_t                       generation;  /* 0: none fetched yet */
+    uint64_t                       lease_id;    /* of the last claim */
+    time_t                         lease;       /* a fetch runs until then */
+    time_t                         expires;     /* a refresh is due then */
+    time_t                         retry;       /* no claim before, but kid */
+    time_t                         kid_fetch;   /* last refetch for a kid */
+    ngx_msec_t                     loaded;      /* the newest configuration */
+    ngx_http_tenant_guard_keys_stats_t  stats;
+    u_char                        *json;
+    size_t                         json_len;
+    size_t                         uri_len;
+    u_char                         uri[1];
+};
+
+
+static u_char *ngx_http_tenant_guard_zone_jwks_alloc(
+    ngx_http_tenant_guard_zone_t *zone, size_t size);
+
+
+/* the record of that URI, made at its first use; NULL: no room */
+
+ngx_http_tenant_guard_jwks_t *
+ngx_http_tenant_guard_zone_jwks(ngx_http_tenant_guard_zone_t *zone,
+    ngx_str_t *uri)
+{
+    ngx_http_tenant_guard_jwks_t  *jwks;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (jwks = zone->sh->jwks; jwks; jwks = jwks->next) {
+        if (jwks->uri_len == uri->len
+            && ngx_memcmp(jwks->uri, uri->data, uri->len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (jwks == NULL) {
+        jwks = (ngx_http_tenant_guard_jwks_t *)
+                   ngx_http_tenant_guard_zone_jwks_alloc(zone,
+                                sizeof(ngx_http_tenant_guard_jwks_t)
+                                + uri->len);
+        if (jwks != NULL) {
+            ngx_memzero(jwks, sizeof(ngx_http_tenant_guard_jwks_t));
+            ngx_memcpy(jwks->uri, uri->data, uri->len);
+            jwks->uri_len = uri->len;
+            jwks->next = zone->sh->jwks;
+            zone->sh->jwks = jwks;
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return jwks;
+}
+
+
+/*
+ * Claims the fetch: NGX_OK with *lease_id (the caller fetches, and ends
+ * the lease with _publish or _failed), NGX_BUSY while another fetch runs,
+ * NGX_DECLINED when no fetch is due (kid: none in min_refetch).  A refresh
+ * is due too for a configuration loaded after the last fetch: a reload may
+ * have pointed the location elsewhere.  Sets the current generation
+ * either way.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_jwks_claim(ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_jwks_t *jwks, ngx_uint_t kid, time_t min_refetch,
+    time_t lease, ngx_msec_t loaded, uint64_t *lease_id,
+    uint64_t *generation)
+{
+    time_t     now;
+    ngx_int_t  rc;
+
+    now = ngx_time();
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    *generation = jwks->generation;
+
+    if (jwks->lease > now) {
+        rc = NGX_BUSY;
+
+    } else if (kid ? (jwks->kid_fetch && now - jwks->kid_fetch < min_refetch)
+                   : ((now < jwks->expires && loaded <= jwks->loaded)
+                      || now < jwks->retry))
+    {
+        rc = NGX_DECLINED;
+
+    } else {
+        /* any fetch starts the window of the refetches for a kid */
+        jwks->kid_fetch = now;
+
+        /* a set fetched before a reload is refreshed after it */
+        if (loaded > jwks->loaded) {
+            jwks->loaded = loaded;
+        }
+
+        jwks->lease = now + lease;
+        *lease_id = ++jwks->lease_id;
+        jwks->stats.attempted = now;
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * The current key set, when its generation is not the one known: NGX_OK
+ * with the JSON copied into memory the caller frees (ngx_free), or
+ * NGX_DECLINED; NGX_ERROR without memory.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_jwks_read(ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_jwks_t *jwks, uint64_t known, uint64_t *generation,
+    u_char **json, size_t *len)
+{
+    ngx_int_t  rc;
+
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    *generation = jwks->generation;
+
+    if (jwks->generation != known && jwks->json != NULL) {
+        *json = ngx_alloc(jwks->json_len, ngx_cycle->log);
+
+        if (*json == NULL) {
+            rc = NGX_ERROR;
+
+        } else {
+            ngx_memcpy(*json, jwks->json, jwks->json_len);
+            *len = jwks->json_len;
+            rc = NGX_OK;
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * A fetched and validated key set: a new generation unless it is the
+ * same JSON; ends the lease and the failure streak.  NGX_ERROR: no room
+ * (the zone keeps the last good set).
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_jwks_publish(ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_jwks_t *jwks, uint64_t lease_id, u_char *json,
+    size_t len, ngx_uint_t nkeys, time_t expires, uint64_t *generation,
+    ngx_http_tenant_guard_keys_stats_t *stats)
+{
+    u_char     *p;
+    ngx_int_t   rc;
+
+    rc = NGX_OK;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    if (jwks->json == NULL || jwks->json_len != len
+        || ngx_memcmp(jwks->json, json, len) != 0)
+    {
+        p = ngx_http_tenant_guard_zone_jwks_alloc(zone, len ? len : 1);
+
+        if (p == NULL) {
+            rc = NGX_ERROR;
+
+        } else {
+            if (jwks->json != NULL) {
+                ngx_slab_free_locked(zone->shpool, jwks->json);
+            }
+
+            ngx_memcpy(p, json, len);
+            jwks->json = p;
+            jwks->json_len = len;
+            jwks->generation++;
+            jwks->stats.nkeys = nkeys;
+        }
+    }
+
+    if (jwks->lease_id == lease_id) {
+        jwks->lease = 0;
+    }
+
+    if (rc == NGX_OK) {
+        jwks->expires = expires;
+        jwks->retry = 0;
+        jwks->stats.successes++;
+        jwks->stats.fetched = ngx_time();
+        jwks->stats.failing = 0;
+
+    } else {
+        jwks->stats.failures++;
+    }
+
+    jwks->stats.generation = jwks->generation;
+    *generation = jwks->generation;
+    *stats = jwks->stats;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * A fetch that failed (rejected: the IdP answered, with a body that is
+ * not a usable key set); the last good set stays.  Returns 1 for the
+ * first failure of a streak: the one to log.
+ */
+
+ngx_uint_t
+ngx_http_tenant_guard_zone_jwks_failed(ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_jwks_t *jwks, uint64_t lease_id,
+    ngx_uint_t rejected, time_t retry,
+    ngx_http_tenant_guard_keys_stats_t *stats)
+{
+    ngx_uint_t  first;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    if (jwks->lease_id == lease_id) {
+        jwks->lease = 0;
+    }
+
+    jwks->retry = retry;
+
+    if (rejected) {
+        jwks->stats.rejected++;
+
+    } else {
+        jwks->stats.failures++;
+    }
+
+    first = !jwks->stats.failing;
+    jwks->stats.failing = 1;
+
+    if (stats != NULL) {
+        *stats = jwks->stats;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return first;
+}
+
+
+/*
+ * The fetch statistics of the i-th key set URL (the order is the zone's):
+ * NGX_OK, or NGX_DONE past the last.  For /status and /metrics.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_jwks_stats(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t i, ngx_http_tenant_guard_keys_stats_t *stats)
+{
+    ngx_int_t                      rc;
+    ngx_http_tenant_guard_jwks_t  *jwks;
+
+    rc = NGX_DONE;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (jwks = zone->sh->jwks; jwks && i; jwks = jwks->next) {
+        i--;
+    }
+
+    if (jwks != NULL) {
+        *stats = jwks->stats;
+        stats->uri_len = ngx_min(jwks->uri_len, sizeof(stats->uri));
+        ngx_memcpy(stats->uri, jwks->uri, stats->uri_len);
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}
+
+
+/* slab memory for a key set: cached entries give way, never state */
+
+static u_char *
+ngx_http_tenant_guard_zone_jwks_alloc(ngx_http_tenant_guard_zone_t *zone,
+    size_t size)
+{
+    ngx_http_tenant_guard_node_t  *tn;
+
+    tn = ngx_http_tenant_guard_zone_alloc(zone,
+                                          NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
+                                          size);
+    if (tn == NULL) {
+        return NULL;
+    }
+
+    return (u_char *) tn - offsetof(ngx_rbtree_node_t, color);
 }
