@@ -302,6 +302,28 @@ ngx_http_tenant_guard_keys_prepare(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /*
+     * a variable read before the access phase (or in the log phase) never
+     * starts a fetch or waits for one: it uses the set there is, and
+     * leaves the rest to the access step
+     */
+
+    if (ctx->early) {
+        if (ngx_http_tenant_guard_keys_sync(url, r->connection->log)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (url->generation == 0 && lcf->keys == NULL) {
+            ctx->deferred = 1;
+            return NGX_BUSY;
+        }
+
+        rc = NGX_DECLINED;
+        goto current;
+    }
+
     rc = ngx_http_tenant_guard_zone_jwks_claim(url->zone, url->jwks, 0, 0,
                                          NGX_HTTP_TENANT_GUARD_KEYS_LEASE,
                                          url->loaded, &lease_id, &generation);
@@ -358,6 +380,8 @@ ngx_http_tenant_guard_keys_prepare(ngx_http_request_t *r,
         }
     }
 
+current:
+
     if (url->generation == 0) {
         ctx->fingerprint = lcf->fingerprint;
         ctx->keyset = &lcf->keys->set;
@@ -395,6 +419,12 @@ ngx_http_tenant_guard_keys_unknown_kid(ngx_http_request_t *r,
     ngx_http_tenant_guard_keys_wait_t  *w;
 
     url = lcf->keys_url;
+
+    if (ctx->early) {
+        /* the access step refetches, and waits; a variable cannot */
+        ctx->deferred = 1;
+        return NGX_DECLINED;
+    }
 
     w = ngx_http_tenant_guard_keys_waiter(r, ctx);
     if (w == NULL) {

@@ -270,6 +270,8 @@ typedef struct {
     unsigned                      login_sources:1;
     unsigned                      has_ban_key:1;
     unsigned                      judged:1;   /* the token step has run */
+    unsigned                      early:1;    /* judged for a variable */
+    unsigned                      deferred:1; /* early, but needs a wait */
     unsigned                      verified:1; /* ... and passed */
 
     ngx_http_tenant_guard_ask_t   ask;

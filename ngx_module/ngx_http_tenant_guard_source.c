@@ -263,7 +263,29 @@ ngx_http_tenant_guard_token_early(ngx_http_request_t *r,
 
     ngx_http_tenant_guard_source_unjudge(lcf, ctx);
 
+    ctx->early = 1;
+    ctx->deferred = 0;
+
     rc = ngx_http_tenant_guard_token_check(r, lcf, ctx);
+
+    ctx->early = 0;
+
+    if (rc == NGX_OK && ctx->deferred) {
+
+        /*
+         * a key set not fetched yet, or a kid the IdP may have since:
+         * the access step judges the token, and may wait; until then the
+         * variables are empty
+         */
+
+        ctx->deferred = 0;
+        ctx->judged = 1;
+        ngx_http_tenant_guard_source_unjudge(lcf, ctx);
+        ctx->result = result;
+        ctx->detail = detail;
+
+        return NGX_OK;
+    }
 
     if (rc != NGX_OK || ctx->ask.waiting) {
 

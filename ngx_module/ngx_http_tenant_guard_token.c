@@ -357,7 +357,7 @@ ngx_http_tenant_guard_token_verify(ngx_http_request_t *r,
 
         ngx_memcpy(ctx->detail.data, err, ctx->detail.len);
 
-        if (jwt.final) {
+        if (jwt.final && !ctx->deferred) {
             ngx_http_tenant_guard_token_refuse(r, lcf, ctx, token, 0);
         }
 
