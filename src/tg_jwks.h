@@ -35,6 +35,10 @@ typedef struct {
     EVP_PKEY        *pkey;         /* RSA, EC, Ed25519 */
     unsigned char   *secret;       /* oct */
     size_t           secret_len;
+
+    /* tg_jwt's: the verify context of this key, made at its first use */
+    EVP_PKEY_CTX    *verify;
+    int              verify_alg;
 } tg_key_t;
 
 
