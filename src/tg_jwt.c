@@ -5,6 +5,7 @@
 
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +29,17 @@
 /*
  * tg_claims_t is a jansson object under the engine's own name, so that
  * the glue holds claims without seeing jansson; only this file looks in.
+ * The JSON text it was read from is kept with it: the zone keeps that
+ * text, not a new serialisation of the object.
  */
-#define tg_claims_json(claims)  ((const json_t *) (claims))
-#define tg_claims_of(json)      ((tg_claims_t *) (json))
+struct tg_claims_s {
+    json_t          *json;
+    size_t           len;
+    unsigned char    text[1];
+};
+
+#define tg_claims_json(claims)                                               \
+    ((claims) != NULL ? (const json_t *) (claims)->json : NULL)
 
 
 typedef enum {
@@ -91,6 +100,12 @@ typedef struct {
 
 static json_t *tg_jwt_decode_json(const unsigned char *part, size_t len,
     const char *what, int *final, char *err, size_t err_len);
+static void tg_jwt_remember_header(const unsigned char *h, size_t len,
+    tg_alg_e alg, const char *kid);
+static tg_claims_t *tg_jwt_decode_claims(const unsigned char *part,
+    size_t len, int *final, char *err, size_t err_len);
+static tg_claims_t *tg_claims_new(const unsigned char *data, size_t len,
+    size_t max_size, char *err, size_t err_len);
 static int tg_jwt_check_header(const tg_jwt_conf_t *conf, json_t *header,
     tg_alg_e *alg, const char **kid, char *err, size_t err_len);
 static int tg_jwt_key_fits(const tg_key_t *key, tg_alg_e alg);
@@ -124,6 +139,15 @@ static int tg_jwt_sha256_compute(const unsigned char *data, size_t len,
 
 
 static tg_memo_t  *tg_memo;
+
+/* the protected header of the last token whose header passed */
+static struct {
+    size_t           len;                /* 0: none */
+    tg_alg_e         alg;
+    int              has_kid;
+    unsigned char    text[384];          /* base64url, as in the token */
+    char             kid[256];
+} tg_jwt_last;
 static int tg_jwt_check_claims(const tg_jwt_conf_t *conf, tg_jwt_t *jwt,
     long long now, char *err, size_t err_len);
 static int tg_jwt_time_claim(const json_t *claims, const char *name,
@@ -225,15 +249,39 @@ tg_jwt_verify(const tg_jwt_conf_t *conf, const unsigned char *token,
         return -1;
     }
 
-    header = tg_jwt_decode_json(h, h_len, "header", &jwt->final, err,
-                                err_len);
-    if (header == NULL) {
-        return -1;
-    }
+    header = NULL;
 
-    if (tg_jwt_check_header(conf, header, &alg, &kid, err, err_len) != 0) {
-        json_decref(header);
-        return -1;
+    if (h_len == tg_jwt_last.len && h_len <= sizeof(tg_jwt_last.text)
+        && memcmp(h, tg_jwt_last.text, h_len) == 0)
+    {
+        /*
+         * The protected header of the last good token, byte for byte: its
+         * alg and kid are known; only the allowlist is this conf's own.
+         */
+
+        alg = tg_jwt_last.alg;
+        kid = tg_jwt_last.has_kid ? tg_jwt_last.kid : NULL;
+
+        if (!(conf->algs & TG_ALG_BIT(alg))) {
+            snprintf(err, err_len, "the algorithm is not allowed");
+            return -1;
+        }
+
+    } else {
+        header = tg_jwt_decode_json(h, h_len, "header", &jwt->final, err,
+                                    err_len);
+        if (header == NULL) {
+            return -1;
+        }
+
+        if (tg_jwt_check_header(conf, header, &alg, &kid, err, err_len)
+            != 0)
+        {
+            json_decref(header);
+            return -1;
+        }
+
+        tg_jwt_remember_header(h, h_len, alg, kid);
     }
 
     if (TG_B64URL_DECODED_LEN(s_len) > sizeof(sig)) {
@@ -259,9 +307,7 @@ tg_jwt_verify(const tg_jwt_conf_t *conf, const unsigned char *token,
 
     json_decref(header);
 
-    jwt->claims = tg_claims_of(tg_jwt_decode_json(p, p_len, "payload",
-                                                  &jwt->final, err,
-                                                  err_len));
+    jwt->claims = tg_jwt_decode_claims(p, p_len, &jwt->final, err, err_len);
     if (jwt->claims == NULL) {
         return -1;
     }
@@ -283,6 +329,32 @@ not_compact:
 }
 
 
+/* a header that passed, kept for the next token (the same issuer's) */
+
+static void
+tg_jwt_remember_header(const unsigned char *h, size_t len, tg_alg_e alg,
+    const char *kid)
+{
+    size_t  n;
+
+    n = (kid != NULL) ? strlen(kid) : 0;
+
+    if (len > sizeof(tg_jwt_last.text) || n >= sizeof(tg_jwt_last.kid)) {
+        tg_jwt_last.len = 0;
+        return;
+    }
+
+    memcpy(tg_jwt_last.text, h, len);
+    tg_jwt_last.len = len;
+    tg_jwt_last.alg = alg;
+    tg_jwt_last.has_kid = (kid != NULL);
+
+    if (kid != NULL) {
+        memcpy(tg_jwt_last.kid, kid, n + 1);
+    }
+}
+
+
 int
 tg_jwt_check_record(const tg_jwt_conf_t *conf, const unsigned char *data,
     size_t len, long long now, tg_jwt_t *jwt, char *err, size_t err_len)
@@ -292,9 +364,8 @@ tg_jwt_check_record(const tg_jwt_conf_t *conf, const unsigned char *data,
 
     memset(jwt, 0, sizeof(tg_jwt_t));
 
-    jwt->claims = tg_claims_of(tg_json_parse_object(data, len,
-                                                    TG_JWT_MAX_SIZE, why,
-                                                    sizeof(why)));
+    jwt->claims = tg_claims_new(data, len, TG_JWT_MAX_SIZE, why,
+                                sizeof(why));
     if (jwt->claims == NULL) {
         snprintf(err, err_len, "the record: %s", why);
         return -1;
@@ -354,6 +425,80 @@ tg_jwt_decode_json(const unsigned char *part, size_t len, const char *what,
     }
 
     return json;
+}
+
+
+/* the payload: its JSON text is decoded into the claims that keep it */
+
+static tg_claims_t *
+tg_jwt_decode_claims(const unsigned char *part, size_t len, int *final,
+    char *err, size_t err_len)
+{
+    long          n;
+    tg_claims_t  *claims;
+    char          why[160];
+
+    claims = malloc(offsetof(tg_claims_t, text) + TG_B64URL_DECODED_LEN(len)
+                    + 1);
+    if (claims == NULL) {
+        *final = 0;
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+
+    n = tg_b64url_decode(claims->text, part, len);
+    if (n < 0) {
+        free(claims);
+        snprintf(err, err_len, "the payload is not base64url");
+        return NULL;
+    }
+
+    claims->len = (size_t) n;
+    claims->json = tg_json_parse_object(claims->text, claims->len,
+                                        TG_JWT_MAX_SIZE, why, sizeof(why));
+
+    if (claims->json == NULL) {
+        free(claims);
+
+        /* jansson's own words when an allocation fails */
+
+        if (strstr(why, "out of memory") != NULL) {
+            *final = 0;
+        }
+
+        snprintf(err, err_len, "the payload: %s", why);
+        return NULL;
+    }
+
+    return claims;
+}
+
+
+/* claims from JSON text, the text copied along */
+
+static tg_claims_t *
+tg_claims_new(const unsigned char *data, size_t len, size_t max_size,
+    char *err, size_t err_len)
+{
+    tg_claims_t  *claims;
+
+    claims = malloc(offsetof(tg_claims_t, text) + len + 1);
+    if (claims == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+
+    memcpy(claims->text, data, len);
+    claims->len = len;
+
+    claims->json = tg_json_parse_object(claims->text, len, max_size, err,
+                                        err_len);
+    if (claims->json == NULL) {
+        free(claims);
+        return NULL;
+    }
+
+    return claims;
 }
 
 
@@ -882,7 +1027,7 @@ tg_jwt_time_claim(const json_t *claims, const char *name, long long *value,
     double   d;
     json_t  *json;
 
-    json = json_object_get(tg_claims_json(claims), name);
+    json = json_object_get(claims, name);
     if (json == NULL) {
         return 0;
     }
@@ -1311,12 +1456,23 @@ tg_claims_t *
 tg_claims_parse(const unsigned char *data, size_t len, char *err,
     size_t err_len)
 {
-    return tg_claims_of(tg_json_parse_object(data, len, len, err, err_len));
+    return tg_claims_new(data, len, len, err, err_len);
+}
+
+
+const unsigned char *
+tg_claims_text(const tg_claims_t *claims, size_t *len)
+{
+    *len = claims->len;
+    return claims->text;
 }
 
 
 void
 tg_claims_free(tg_claims_t *claims)
 {
-    json_decref((json_t *) claims);
+    if (claims != NULL) {
+        json_decref(claims->json);
+        free(claims);
+    }
 }

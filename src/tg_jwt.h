@@ -156,6 +156,13 @@ int tg_jwt_mfa(const tg_claims_t *claims, const tg_str_t *amr, size_t namr,
 tg_claims_t *tg_claims_parse(const unsigned char *data, size_t len,
     char *err, size_t err_len);
 
+/*
+ * The JSON text the claims were read from, as it was (a token's decoded
+ * payload, a record): what the zone keeps, since parsing it again gives
+ * the same claims.
+ */
+const unsigned char *tg_claims_text(const tg_claims_t *claims, size_t *len);
+
 /* NULL is allowed */
 void tg_claims_free(tg_claims_t *claims);
 
