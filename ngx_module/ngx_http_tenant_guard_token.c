@@ -652,7 +652,7 @@ ngx_http_tenant_guard_token_id(ngx_http_request_t *r,
 {
     u_char  *id;
 
-    tg_jwt_sha256(token->data, token->len, ctx->key);
+    tg_jwt_token_key(token->data, token->len, ctx->key);
 
     id = ngx_pnalloc(r->pool, NGX_HTTP_TENANT_GUARD_TOKEN_ID_LEN);
     if (id == NULL) {

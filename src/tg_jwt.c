@@ -136,9 +136,20 @@ static int tg_memo_equal(const unsigned char *a, const unsigned char *b,
     size_t len);
 static int tg_jwt_sha256_compute(const unsigned char *data, size_t len,
     unsigned char digest[32]);
+static void tg_jwt_sha256_memo(const unsigned char *data, size_t len,
+    int jws, unsigned char digest[32]);
+static int tg_jwt_sha256_split(const unsigned char *data, size_t len,
+    size_t split, unsigned char digest[32]);
 
 
 static tg_memo_t  *tg_memo;
+
+/* the signing input of the last token hashed as a key, and its SHA-256 */
+static struct {
+    size_t           len;                /* 0: none */
+    unsigned char    md[32];
+    unsigned char    text[TG_MEMO_MAX];
+} tg_jwt_signing;
 
 /* the protected header of the last token whose header passed */
 static struct {
@@ -919,6 +930,14 @@ tg_jwt_digest(int which, const unsigned char *data, size_t len,
     unsigned int        n;
     static EVP_MD_CTX  *mctx;
 
+    if (which == 0 && len == tg_jwt_signing.len && len > 0
+        && tg_memo_equal(tg_jwt_signing.text, data, len))
+    {
+        memcpy(out, tg_jwt_signing.md, 32);
+        *out_len = 32;
+        return 0;
+    }
+
     md = tg_jwt_md(which);
 
     if (mctx == NULL) {
@@ -1354,12 +1373,85 @@ tg_jwt_sha256_compute(const unsigned char *data, size_t len,
 }
 
 
+/*
+ * SHA-256 of data and of its first split bytes in one pass: the context
+ * is copied at split; the prefix's digest is kept as the signing input's.
+ */
+
+static int
+tg_jwt_sha256_split(const unsigned char *data, size_t len, size_t split,
+    unsigned char digest[32])
+{
+    unsigned int        n, m;
+    EVP_MD             *md;
+    static EVP_MD_CTX  *mctx, *copy;
+
+    tg_jwt_signing.len = 0;
+
+    md = tg_jwt_md(0);
+
+    if (mctx == NULL) {
+        mctx = EVP_MD_CTX_new();
+    }
+
+    if (copy == NULL) {
+        copy = EVP_MD_CTX_new();
+    }
+
+    if (md == NULL || mctx == NULL || copy == NULL
+        || EVP_DigestInit_ex2(mctx, md, NULL) != 1
+        || EVP_DigestUpdate(mctx, data, split) != 1
+        || EVP_MD_CTX_copy_ex(copy, mctx) != 1
+        || EVP_DigestFinal_ex(copy, tg_jwt_signing.md, &m) != 1
+        || EVP_DigestUpdate(mctx, data + split, len - split) != 1
+        || EVP_DigestFinal_ex(mctx, digest, &n) != 1
+        || n != 32 || m != 32)
+    {
+        memset(digest, 0, 32);
+        ERR_clear_error();
+        return -1;
+    }
+
+    memcpy(tg_jwt_signing.text, data, split);
+    tg_jwt_signing.len = split;
+
+    return 0;
+}
+
+
 void
 tg_jwt_sha256(const unsigned char *data, size_t len, unsigned char digest[32])
 {
-    uint64_t        tag;
-    tg_memo_t      *m;
-    unsigned char  *p;
+    tg_jwt_sha256_memo(data, len, 0, digest);
+}
+
+
+/*
+ * A token's key: a JWS's signing input (up to the second '.') is hashed
+ * on the way, and its digest kept, with its bytes, for the verification
+ * that follows a zone miss: SHA-256 of the same bytes is not computed
+ * twice (tg_jwt_digest() takes it only for input equal byte for byte).
+ */
+
+void
+tg_jwt_token_key(const unsigned char *token, size_t len,
+    unsigned char key[32])
+{
+    tg_jwt_sha256_memo(token, len, 1, key);
+}
+
+
+/* jws: data may be a compact JWS, whose signing input is hashed too */
+
+static void
+tg_jwt_sha256_memo(const unsigned char *data, size_t len, int jws,
+    unsigned char digest[32])
+{
+    size_t                split;
+    uint64_t              tag;
+    tg_memo_t            *m;
+    unsigned char        *p;
+    const unsigned char  *dot;
 
     if (len == 0 || len > TG_MEMO_MAX) {
         (void) tg_jwt_sha256_compute(data, len, digest);
@@ -1384,7 +1476,22 @@ tg_jwt_sha256(const unsigned char *data, size_t len, unsigned char digest[32])
         return;
     }
 
-    if (tg_jwt_sha256_compute(data, len, digest) != 0) {
+    /* a miss: the signing input ends at the second '.' */
+
+    split = 0;
+    dot = jws ? memchr(data, '.', len) : NULL;
+
+    if (dot != NULL) {
+        dot = memchr(dot + 1, '.', data + len - (dot + 1));
+        split = (dot != NULL) ? (size_t) (dot - data) : 0;
+    }
+
+    if (split > 0 && split < len) {
+        if (tg_jwt_sha256_split(data, len, split, digest) != 0) {
+            return;
+        }
+
+    } else if (tg_jwt_sha256_compute(data, len, digest) != 0) {
         return;
     }
 

@@ -134,6 +134,14 @@ void tg_jwt_sha256(const unsigned char *data, size_t len,
     unsigned char digest[32]);
 
 /*
+ * A token's SHA-256: its cache key and, in hex, its id.  For a compact JWS
+ * the digest of its signing input is made in the same pass and kept for
+ * the tg_jwt_verify() that may follow (used only for equal bytes).
+ */
+void tg_jwt_token_key(const unsigned char *token, size_t len,
+    unsigned char key[32]);
+
+/*
  * Whether claim name (a string of space-separated words, or an array of
  * strings) holds word.
  */

@@ -1320,6 +1320,36 @@ test_fast_paths(void)
         is_int(verify(token), -1, "... and changed, refused");
     }
 
+    /* a token's key, and its signing input's digest kept for its check */
+
+    for (i = 0; i < 2; i++) {
+        token = tt_jwt(i ? "ES256" : "RS256", i ? ec256 : rsa, NULL, 0,
+                       i ? "ec256" : "rsa",
+                       claims(tt_printf("\"k\":%d", i)));
+        len = strlen(token);
+        tg_jwt_token_key((unsigned char *) token, len, d);
+        EVP_Digest(token, len, want, &dn, EVP_sha256(), NULL);
+        ok(memcmp(d, want, 32) == 0, "token key %d: SHA-256 of the token", i);
+        is_int(verify(token), 0, "... and the token verifies with the kept "
+               "digest of its signing input");
+
+        /* the same signing input, another signature: refused */
+
+        token[len - 3] = (token[len - 3] == 'A') ? 'B' : 'A';
+        tg_jwt_token_key((unsigned char *) token, len, d);
+        is_int(verify(token), -1, "... its signature changed: refused");
+
+        /* the kept digest is not another input's */
+
+        token = tt_jwt(i ? "ES256" : "RS256", i ? ec256 : rsa, NULL, 0,
+                       i ? "ec256" : "rsa",
+                       claims(tt_printf("\"k\":%d", i + 10)));
+        is_int(verify(token), 0, "... another token, not keyed, verifies");
+        input = tt_strndup(token, strlen(token));
+        input[strchr(input, '.') - input + 3] ^= 1;
+        is_int(verify(input), -1, "... and its payload changed, refused");
+    }
+
     /* the claims keep the payload's text as it was, spaces and all */
 
     input = tt_printf("{ \"exp\" : %lld ,\"sub\":\"u\\u0031\"}",
