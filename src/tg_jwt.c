@@ -1510,6 +1510,12 @@ tg_jwt_sha256_memo(const unsigned char *data, size_t len, int jws,
         m->size = len < 512 ? 512 : len;
     }
 
+    /* nothing of the input this one replaces is left behind */
+
+    if (m->len > len && m->size >= m->len) {
+        OPENSSL_cleanse(m->data + len, m->len - len);
+    }
+
     memcpy(m->data, data, len);
     memcpy(m->digest, digest, 32);
     m->len = len;
