@@ -55,7 +55,7 @@ typedef struct {
     const char        *name;
     tg_alg_family_e    family;
     const char        *digest;     /* NULL for EdDSA */
-    int                md;         /* tg_jwt_mds[]: the digest, fetched */
+    int                md;         /* tg_jwt_md(): the digest, fetched */
     int                curve;      /* ES: the curve's NID */
     size_t             size;       /* ES: bytes of R (and of S) */
 } tg_alg_t;
