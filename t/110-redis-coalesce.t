@@ -16,6 +16,8 @@ use TG;
 use TG::Redis;
 use Test::More;
 use Time::HiRes qw(time sleep);
+use IO::Select;
+use IO::Socket::INET;
 use POSIX ();
 
 plan skip_all => "no redis-server ($TG::Redis::SERVER)"
@@ -247,6 +249,140 @@ subtest 'two workers: at most one command per worker' => sub {
     no_alerts($n, 'two workers');
     $n->stop;
     $r->stop;
+};
+
+# ------------------------------------------------------------------------
+# A Redis of the test's own, for an event that comes while a question is
+# on its way: the first EXISTS is answered (":0", not revoked) a second
+# late; 0.3 s after it arrives, "tg:events" names tg:revoked:<jti> to the
+# subscriber; every later EXISTS is answered ":1" (revoked), in order.
+
+sub slow_redis {
+    my ($log) = @_;
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', Listen => 16,
+                                  ReuseAddr => 1)
+        or die "slow_redis: listen: $!\n";
+    my $port = $l->sockport;
+    my $pid = fork // die "fork: $!";
+    if ($pid) {
+        close $l;
+        TG::adopt($pid);
+        return ($pid, $port);
+    }
+    $SIG{$_} = 'DEFAULT' for qw(INT TERM HUP);
+    open my $lf, '>>', $log or POSIX::_exit(1);
+    $lf->autoflush(1);
+    my $sel = IO::Select->new($l);
+    my (%buf, %sub, @due, $first, $event);
+    while (1) {
+        my $now = time;
+        # replies and the event that are due, in order
+        while (@due && $due[0][0] <= $now) {
+            my ($t, $s, $out) = @{shift @due};
+            syswrite($s, $out);
+        }
+        if (defined $event && $event->[0] <= $now) {
+            my $key = $event->[1];
+            for my $s (values %sub) {
+                syswrite($s, "*3\r\n\$7\r\nmessage\r\n\$9\r\ntg:events\r\n\$"
+                             . length($key) . "\r\n$key\r\n");
+            }
+            print $lf "event $key\n";
+            undef $event;
+        }
+        for my $s ($sel->can_read(0.01)) {
+            if ($s == $l) {
+                my $c = $l->accept or next;
+                binmode $c;
+                $sel->add($c);
+                next;
+            }
+            my $n = sysread($s, my $chunk, 65536);
+            if (!$n) {
+                $sel->remove($s);
+                delete $sub{$s};
+                close $s;
+                next;
+            }
+            $buf{$s} .= $chunk;
+            for my $cmd (TG::Redis::Fake::_commands(\$buf{$s})) {
+                my $name = uc($cmd->[0] // '');
+                print $lf "cmd $name\n";
+                my $out;
+                my $at = (@due && $due[-1][1] == $s) ? $due[-1][0] : time;
+                if ($name eq 'SUBSCRIBE') {
+                    $sub{$s} = $s;
+                    $out = "*3\r\n\$9\r\nsubscribe\r\n\$" . length($cmd->[1])
+                           . "\r\n$cmd->[1]\r\n:1\r\n";
+                } elsif ($name eq 'PING') {
+                    $out = $sub{$s} ? "*2\r\n\$4\r\npong\r\n\$0\r\n\r\n"
+                                    : "+PONG\r\n";
+                } elsif ($name eq 'SCAN') {
+                    $out = "*2\r\n\$1\r\n0\r\n*0\r\n";
+                } elsif ($name eq 'EXISTS') {
+                    if (!$first++) {
+                        $at = time + 1.0;
+                        $out = ":0\r\n";
+                        $event = [time + 0.3, $cmd->[1]];
+                    } else {
+                        $out = ":1\r\n";
+                    }
+                } elsif ($name eq 'HGETALL') {
+                    $out = "*0\r\n";
+                } elsif ($name eq 'GET') {
+                    $out = "\$-1\r\n";
+                } else {
+                    $out = "+OK\r\n";
+                }
+                push @due, [$at, $s, $out];
+            }
+        }
+    }
+}
+
+subtest 'tg:events names the key while its question is on its way: a later request asks again' => sub {
+    my $log = "$TG::ROOT/slow-redis.log";
+    my ($pid, $port) = slow_redis($log);
+    my $n = TG::Redis::Nginx->new(
+        http_config => "tenant_guard_zone zone=tg:1m;\n"
+                       . "tenant_guard_redis 127.0.0.1:$port timeout=3s;\n",
+        config => $CONFIG,
+        workers => 1,
+    )->start;
+    my $t = TG::Redis::poll(sub { TG::slurp($log) =~ /cmd SUBSCRIBE/ }, 5,
+                            0.05);
+    ok(defined $t, 'nginx subscribed to the test\'s Redis');
+    sleep 0.3;
+
+    my $tok = TG::bearer({workspace_id => 'evt', jti => 'jti-evt-1'});
+    my $dir = "$TG::ROOT/evt";
+    mkdir $dir;
+    my $kid = fork // die "fork: $!";
+    if ($kid == 0) {
+        my $res = $n->get('/items', $tok, {timeout => 5});
+        open my $fh, '>', "$dir/first" or POSIX::_exit(1);
+        print $fh ($res->{status} // 'none'), "\n";
+        close $fh;
+        POSIX::_exit(0);
+    }
+    ok(defined TG::Redis::poll(sub { TG::slurp($log) =~ /^event /m }, 3,
+                               0.02),
+       'the event was sent while the first EXISTS waits');
+    sleep 0.1;
+    my $second = $n->get('/items', $tok, {timeout => 5});
+    waitpid $kid, 0;
+    is(TG::slurp("$dir/first") =~ s/\s+//gr, 200,
+       'the request that asked before the event: the answer to its question '
+       . '(200)');
+    TG::Redis::refused($second, 401, 'invalid_token',
+                       'the request after the event: a question of its own, '
+                       . 'revoked');
+    is(scalar(() = TG::slurp($log) =~ /^cmd EXISTS$/mg), 2,
+       'two EXISTS: the later request did not join the older question');
+    no_alerts($n, 'event');
+    $n->stop;
+    TG::stop_child($pid);
 };
 
 done_testing();
