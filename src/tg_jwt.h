@@ -4,6 +4,13 @@
  */
 
 
+/*
+ * One thread per process, as in an nginx worker: the digest memo, the
+ * last good header, the kept signing-input digest and the keys' verify
+ * contexts are caches of the process, with no lock.
+ */
+
+
 #ifndef _TG_JWT_H_INCLUDED_
 #define _TG_JWT_H_INCLUDED_
 
