@@ -46,7 +46,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 
-static void
+static int
 verify(const tg_jwt_conf_t *conf, const uint8_t *data, size_t size)
 {
     int       rc;
@@ -63,7 +63,7 @@ verify(const tg_jwt_conf_t *conf, const uint8_t *data, size_t size)
     if (rc != 0) {
         FX_CHECK(jwt.claims == NULL);
         FX_CHECK(err[0] != '\0' && memchr(err, '\0', sizeof(err)) != NULL);
-        return;
+        return rc;
     }
 
     FX_CHECK(size <= conf->max_size);
@@ -80,6 +80,8 @@ verify(const tg_jwt_conf_t *conf, const uint8_t *data, size_t size)
     fx_claims(jwt.claims);
 
     tg_claims_free(jwt.claims);
+
+    return rc;
 }
 
 
@@ -154,12 +156,26 @@ resign(const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    unsigned char  digest[32];
+    int            rc;
+    unsigned int   n;
+    unsigned char  digest[32], want[32];
 
-    verify(&strict, data, size);
+    rc = verify(&strict, data, size);
     verify(&lax, data, size);
 
     tg_jwt_sha256(data, size, digest);
+
+    /*
+     * The shortcuts (the digest memo, the signing input's digest kept by
+     * tg_jwt_token_key(), the last good header) give the answers of the
+     * long way: the same key as SHA-256 itself, the same verdict again.
+     */
+
+    FX_CHECK(EVP_Digest(data, size, want, &n, EVP_sha256(), NULL) == 1);
+    FX_CHECK(memcmp(digest, want, 32) == 0);
+    tg_jwt_token_key(data, size, digest);
+    FX_CHECK(memcmp(digest, want, 32) == 0);
+    FX_CHECK(verify(&strict, data, size) == rc);
     (void) tg_jwt_is_compact(data, size);
 
     resign(data, size);

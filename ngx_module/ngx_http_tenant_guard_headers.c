@@ -16,11 +16,42 @@ static ngx_int_t ngx_http_tenant_guard_headers_copy(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_tenant_guard_headers_match(
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_table_elt_t *h);
 static ngx_int_t ngx_http_tenant_guard_headers_add(ngx_http_request_t *r,
-    ngx_str_t *key, ngx_str_t *value);
+    ngx_table_elt_t *header, ngx_str_t *value);
 
 
 static ngx_str_t  ngx_http_tenant_guard_true = ngx_string("true");
 static ngx_str_t  ngx_http_tenant_guard_false = ngx_string("false");
+
+
+/*
+ * The upstream headers' names, lowercase and hashes, made with the
+ * location's configuration rather than for every request.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_headers_prepare(ngx_conf_t *cf,
+    ngx_http_tenant_guard_loc_conf_t *lcf)
+{
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+
+    for (i = 0; i < NGX_HTTP_TENANT_GUARD_NHEADERS; i++) {
+        h = &lcf->header_elts[i];
+
+        ngx_memzero(h, sizeof(ngx_table_elt_t));
+
+        h->key = lcf->headers[i];
+
+        h->lowcase_key = ngx_pnalloc(cf->pool, h->key.len ? h->key.len : 1);
+        if (h->lowcase_key == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
+    }
+
+    return NGX_OK;
+}
 
 
 /*
@@ -181,7 +212,7 @@ ngx_http_tenant_guard_headers_set(ngx_http_request_t *r,
 
     for (i = 0; i < NGX_HTTP_TENANT_GUARD_NIDS; i++) {
         if (ctx->ids[i].data != NULL
-            && ngx_http_tenant_guard_headers_add(r, &lcf->headers[i],
+            && ngx_http_tenant_guard_headers_add(r, &lcf->header_elts[i],
                                                  &ctx->ids[i])
                != NGX_OK)
         {
@@ -191,23 +222,23 @@ ngx_http_tenant_guard_headers_set(ngx_http_request_t *r,
 
     if (ctx->scopes.data != NULL
         && ngx_http_tenant_guard_headers_add(r,
-                               &lcf->headers[NGX_HTTP_TENANT_GUARD_SCOPES],
-                               &ctx->scopes)
+                           &lcf->header_elts[NGX_HTTP_TENANT_GUARD_SCOPES],
+                           &ctx->scopes)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     return ngx_http_tenant_guard_headers_add(r,
-                               &lcf->headers[NGX_HTTP_TENANT_GUARD_MFA],
+                           &lcf->header_elts[NGX_HTTP_TENANT_GUARD_MFA],
                                ctx->mfa ? &ngx_http_tenant_guard_true
                                         : &ngx_http_tenant_guard_false);
 }
 
 
 static ngx_int_t
-ngx_http_tenant_guard_headers_add(ngx_http_request_t *r, ngx_str_t *key,
-    ngx_str_t *value)
+ngx_http_tenant_guard_headers_add(ngx_http_request_t *r,
+    ngx_table_elt_t *header, ngx_str_t *value)
 {
     ngx_table_elt_t  *h;
 
@@ -216,19 +247,10 @@ ngx_http_tenant_guard_headers_add(ngx_http_request_t *r, ngx_str_t *key,
         return NGX_ERROR;
     }
 
-    h->key = *key;
+    /* the name, its lowercase and its hash are the location's */
+
+    *h = *header;
     h->value = *value;
-
-    h->lowcase_key = ngx_pnalloc(r->pool, key->len);
-    if (h->lowcase_key == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = ngx_hash_strlow(h->lowcase_key, key->data, key->len);
-
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
 
     return NGX_OK;
 }

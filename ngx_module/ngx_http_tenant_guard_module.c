@@ -542,6 +542,10 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
         }
     }
 
+    if (ngx_http_tenant_guard_headers_prepare(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (ngx_http_tenant_guard_merge_strip(cf, conf) != NGX_CONF_OK
         || ngx_http_tenant_guard_token_sources_merge(cf, prev, conf)
            != NGX_CONF_OK

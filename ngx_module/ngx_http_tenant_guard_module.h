@@ -185,6 +185,9 @@ typedef struct {
     size_t                        max_token_size;
     ngx_str_t                     claims[NGX_HTTP_TENANT_GUARD_NIDS];
     ngx_str_t                     headers[NGX_HTTP_TENANT_GUARD_NHEADERS];
+    ngx_table_elt_t               header_elts[NGX_HTTP_TENANT_GUARD_NHEADERS];
+                                              /* _headers.c: key, lowercase
+                                                 and hash, made once */
     ngx_array_t                  *strip;      /* the main conf's */
     ngx_array_t                  *scopes;     /* of ngx_str_t */
     ngx_array_t                  *binds;      /* of ..._bind_t */
@@ -448,6 +451,8 @@ tg_claims_t *ngx_http_tenant_guard_token_claims_json(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx);
 
 /* _headers.c */
+ngx_int_t ngx_http_tenant_guard_headers_prepare(ngx_conf_t *cf,
+    ngx_http_tenant_guard_loc_conf_t *lcf);
 ngx_int_t ngx_http_tenant_guard_headers_strip(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf);
 ngx_int_t ngx_http_tenant_guard_headers_set(ngx_http_request_t *r,

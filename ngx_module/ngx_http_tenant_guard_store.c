@@ -31,6 +31,31 @@ typedef struct {
 } ngx_http_tenant_guard_policy_rec_t;
 
 
+/*
+ * A question on its way to Redis, and the requests that wait for its
+ * answer: the first one to ask sends it, the ones that ask the same of the
+ * same key meanwhile join it, so that a burst of misses of one token or
+ * workspace costs Redis one command per worker.  The tree holds the
+ * flights new requests may join, by key; the flight itself lives until
+ * Redis answers, or does not in time.
+ */
+
+typedef struct {
+    ngx_str_node_t                sn;         /* the Redis key */
+    const char                   *cmd;        /* a read: EXISTS, GET, ... */
+    ngx_queue_t                   waiters;
+    ngx_uint_t                    listed;     /* in the tree: may be joined */
+} ngx_http_tenant_guard_flight_t;
+
+
+typedef struct {
+    ngx_queue_t                   queue;
+    ngx_http_request_t           *r;
+    ngx_http_tenant_guard_ctx_t  *ctx;
+    ngx_pool_cleanup_t           *cln;
+} ngx_http_tenant_guard_rider_t;
+
+
 static void ngx_http_tenant_guard_store_event(ngx_str_t *key);
 static void ngx_http_tenant_guard_store_events_state(ngx_uint_t up);
 static ngx_http_tenant_guard_main_conf_t *ngx_http_tenant_guard_store_main(
@@ -49,6 +74,16 @@ static ngx_int_t ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t what, const char *cmd,
     const char *kind, u_char *id, size_t len,
     ngx_http_tenant_guard_reply_t **reply);
+static ngx_int_t ngx_http_tenant_guard_store_fly(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, const char *cmd, ngx_str_t *key);
+static void ngx_http_tenant_guard_store_landed(void *data,
+    ngx_http_tenant_guard_reply_t *reply);
+static void ngx_http_tenant_guard_store_unlist(
+    ngx_http_tenant_guard_flight_t *f);
+static void ngx_http_tenant_guard_store_forget(ngx_str_t *key);
+static void ngx_http_tenant_guard_store_leave(void *data);
+static ngx_int_t ngx_http_tenant_guard_store_reply_copy(ngx_pool_t *pool,
+    ngx_http_tenant_guard_reply_t *from, ngx_http_tenant_guard_reply_t *to);
 static void ngx_http_tenant_guard_store_publish(ngx_str_t *key);
 static ngx_int_t ngx_http_tenant_guard_store_unhex(u_char *hex, size_t len,
     u_char *bytes);
@@ -95,6 +130,10 @@ static u_char        ngx_http_tenant_guard_scan_cursor[NGX_INT64_LEN + 1];
 static size_t        ngx_http_tenant_guard_scan_len;
 static ngx_uint_t    ngx_http_tenant_guard_scan_gen;  /* a reply's scan */
 
+/* the flights of this worker that a request may still join */
+static ngx_rbtree_t       ngx_http_tenant_guard_flights;
+static ngx_rbtree_node_t  ngx_http_tenant_guard_flights_sentinel;
+
 
 char *
 ngx_http_tenant_guard_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -138,6 +177,10 @@ ngx_http_tenant_guard_store_init_process(ngx_cycle_t *cycle)
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     ngx_http_tenant_guard_cycle = cycle;
+
+    ngx_rbtree_init(&ngx_http_tenant_guard_flights,
+                    &ngx_http_tenant_guard_flights_sentinel,
+                    ngx_str_rbtree_insert_value);
 
     tmcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_tenant_guard_module);
@@ -185,6 +228,10 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     tmcf = ngx_http_tenant_guard_store_main();
+
+    /* a request that asks from now on is not given an older answer */
+
+    ngx_http_tenant_guard_store_forget(key);
 
     if (tmcf->zone == NULL) {
         return;
@@ -519,10 +566,9 @@ ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
     const char *kind, u_char *id, size_t len,
     ngx_http_tenant_guard_reply_t **reply)
 {
-    ngx_str_t    key;
-    const char  *argv[2];
-    size_t       alen[2];
-    u_char       hex[64];
+    ngx_int_t   rc;
+    ngx_str_t   key;
+    u_char      hex[64];
 
     if (ctx->ask.answered && ctx->ask.what == what) {
         ctx->ask.answered = 0;
@@ -541,17 +587,9 @@ ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    argv[0] = cmd;
-    alen[0] = ngx_strlen(cmd);
-    argv[1] = (char *) key.data;
-    alen[1] = key.len;
-
-    if (ngx_http_tenant_guard_redis_call(r,
-                                         ngx_http_tenant_guard_store_answer,
-                                         ctx, 2, argv, alen)
-        != NGX_OK)
-    {
-        return NGX_BUSY;
+    rc = ngx_http_tenant_guard_store_fly(r, ctx, cmd, &key);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     ctx->ask.what = what;
@@ -560,6 +598,248 @@ ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
     ctx->ask.reply = NULL;
 
     return NGX_AGAIN;
+}
+
+
+/*
+ * The request waits for the answer to "CMD key": it joins the flight of
+ * that question if one is on its way and may be joined, else sends it.
+ * NGX_OK: waiting; NGX_BUSY: the link is down; NGX_ERROR: no memory.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_store_fly(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, const char *cmd, ngx_str_t *key)
+{
+    uint32_t                         hash;
+    const char                      *argv[2];
+    size_t                           alen[2];
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_tenant_guard_rider_t   *rider;
+    ngx_http_tenant_guard_flight_t  *f;
+
+    rider = ngx_palloc(r->pool, sizeof(ngx_http_tenant_guard_rider_t));
+    if (rider == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    hash = ngx_crc32_short(key->data, key->len);
+
+    f = (ngx_http_tenant_guard_flight_t *)
+            ngx_str_rbtree_lookup(&ngx_http_tenant_guard_flights, key, hash);
+
+    if (f != NULL && ngx_strcmp(f->cmd, cmd) != 0) {
+        f = NULL;
+    }
+
+    if (f != NULL) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "tenant_guard: joins the %s of \"%V\" on its way",
+                       cmd, key);
+
+    } else {
+        f = ngx_alloc(sizeof(ngx_http_tenant_guard_flight_t) + key->len,
+                      r->connection->log);
+        if (f == NULL) {
+            return NGX_ERROR;
+        }
+
+        argv[0] = cmd;
+        alen[0] = ngx_strlen(cmd);
+        argv[1] = (char *) key->data;
+        alen[1] = key->len;
+
+        if (ngx_http_tenant_guard_redis_background(
+                                            ngx_http_tenant_guard_store_landed,
+                                            f, 2, argv, alen)
+            != NGX_OK)
+        {
+            ngx_free(f);
+            return NGX_BUSY;
+        }
+
+        f->sn.str.data = (u_char *) f + sizeof(ngx_http_tenant_guard_flight_t);
+        f->sn.str.len = key->len;
+        ngx_memcpy(f->sn.str.data, key->data, key->len);
+        f->sn.node.key = hash;
+        f->cmd = cmd;
+        ngx_queue_init(&f->waiters);
+
+        ngx_rbtree_insert(&ngx_http_tenant_guard_flights, &f->sn.node);
+        f->listed = 1;
+    }
+
+    rider->r = r;
+    rider->ctx = ctx;
+    rider->cln = cln;
+
+    cln->handler = ngx_http_tenant_guard_store_leave;
+    cln->data = rider;
+
+    ngx_queue_insert_tail(&f->waiters, &rider->queue);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Redis answered a flight, or did not in time (reply NULL): each request
+ * that waits gets its own copy of the answer in its pool and is resumed.
+ * The flight is out of the tree first, so that a request resumed here
+ * that asks again sends a question of its own.
+ */
+
+static void
+ngx_http_tenant_guard_store_landed(void *data,
+    ngx_http_tenant_guard_reply_t *reply)
+{
+    ngx_http_tenant_guard_flight_t *f = data;
+
+    ngx_queue_t                     *q;
+    ngx_http_request_t              *r;
+    ngx_http_tenant_guard_rider_t   *rider;
+    ngx_http_tenant_guard_reply_t   *copy;
+
+    ngx_http_tenant_guard_store_unlist(f);
+
+    while (!ngx_queue_empty(&f->waiters)) {
+        q = ngx_queue_head(&f->waiters);
+        ngx_queue_remove(q);
+
+        rider = ngx_queue_data(q, ngx_http_tenant_guard_rider_t, queue);
+        rider->cln->handler = NULL;
+        r = rider->r;
+
+        copy = NULL;
+
+        if (reply == NULL) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "tenant_guard: redis did not answer in time");
+
+        } else {
+            copy = ngx_palloc(r->pool, sizeof(ngx_http_tenant_guard_reply_t));
+
+            if (copy != NULL
+                && ngx_http_tenant_guard_store_reply_copy(r->pool, reply, copy)
+                   != NGX_OK)
+            {
+                copy = NULL;
+            }
+        }
+
+        ngx_http_tenant_guard_store_answer(r, rider->ctx, copy);
+    }
+
+    ngx_free(f);
+}
+
+
+static void
+ngx_http_tenant_guard_store_unlist(ngx_http_tenant_guard_flight_t *f)
+{
+    if (f->listed) {
+        ngx_rbtree_delete(&ngx_http_tenant_guard_flights, &f->sn.node);
+        f->listed = 0;
+    }
+}
+
+
+/* tg:events named the key ("*": every key): its flights are joined no more */
+
+static void
+ngx_http_tenant_guard_store_forget(ngx_str_t *key)
+{
+    ngx_rbtree_t       *tree;
+    ngx_rbtree_node_t  *node;
+
+    tree = &ngx_http_tenant_guard_flights;
+
+    if (tree->root == NULL) {
+        return;
+    }
+
+    if (key->len == 1 && key->data[0] == '*') {
+        while (tree->root != tree->sentinel) {
+            node = ngx_rbtree_min(tree->root, tree->sentinel);
+            ngx_http_tenant_guard_store_unlist(
+                                     (ngx_http_tenant_guard_flight_t *) node);
+        }
+
+        return;
+    }
+
+    for ( ;; ) {
+        node = (ngx_rbtree_node_t *) ngx_str_rbtree_lookup(tree, key,
+                                         ngx_crc32_short(key->data, key->len));
+        if (node == NULL) {
+            return;
+        }
+
+        ngx_http_tenant_guard_store_unlist(
+                                     (ngx_http_tenant_guard_flight_t *) node);
+    }
+}
+
+
+/* a request that waits is finalized (the client went away): it gets off */
+
+static void
+ngx_http_tenant_guard_store_leave(void *data)
+{
+    ngx_http_tenant_guard_rider_t *rider = data;
+
+    ngx_queue_remove(&rider->queue);
+}
+
+
+/* a reply of a flight into a request's pool, as _redis.c copies one */
+
+static ngx_int_t
+ngx_http_tenant_guard_store_reply_copy(ngx_pool_t *pool,
+    ngx_http_tenant_guard_reply_t *from, ngx_http_tenant_guard_reply_t *to)
+{
+    size_t  i;
+
+    *to = *from;
+
+    /* a string stays NUL-terminated, as _redis.c made it */
+
+    if (from->str.data != NULL) {
+        to->str.data = ngx_pnalloc(pool, from->str.len + 1);
+        if (to->str.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(to->str.data, from->str.data, from->str.len);
+        to->str.data[from->str.len] = '\0';
+    }
+
+    if (from->n == 0 || from->element == NULL) {
+        to->element = NULL;
+        return NGX_OK;
+    }
+
+    to->element = ngx_palloc(pool,
+                             from->n * sizeof(ngx_http_tenant_guard_reply_t));
+    if (to->element == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < from->n; i++) {
+        if (ngx_http_tenant_guard_store_reply_copy(pool, &from->element[i],
+                                                   &to->element[i])
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 

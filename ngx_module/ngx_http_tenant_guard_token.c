@@ -370,8 +370,9 @@ ngx_http_tenant_guard_token_verify(ngx_http_request_t *r,
 
 /*
  * A verified token's claims become the request's: freed with its pool,
- * kept as compact JSON for the zone (never longer than size: the token or
- * the record they came from), and mapped to the tenant ids.
+ * kept as the JSON text they were read from for the zone (never longer
+ * than size: the token or the record they came from), and mapped to the
+ * tenant ids.
  */
 
 static ngx_int_t
@@ -379,6 +380,8 @@ ngx_http_tenant_guard_token_adopt(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
     tg_jwt_t *jwt, size_t size)
 {
+    size_t               len;
+    const u_char        *text;
     ngx_pool_cleanup_t  *cln;
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -394,13 +397,12 @@ ngx_http_tenant_guard_token_adopt(ngx_http_request_t *r,
     ctx->exp = (time_t) jwt->exp;
     ctx->iat = (time_t) jwt->iat;
 
-    ctx->payload.data = ngx_pnalloc(r->pool, size);
-    if (ctx->payload.data == NULL) {
-        return NGX_ERROR;
-    }
+    /* the text, not a new serialisation: it lives as long as the claims */
 
-    ctx->payload.len = tg_jwt_claims_dump(jwt->claims,
-                                          (char *) ctx->payload.data, size);
+    text = tg_claims_text(jwt->claims, &len);
+
+    ctx->payload.data = (u_char *) text;
+    ctx->payload.len = (len <= size) ? len : 0;
 
     return ngx_http_tenant_guard_token_claims(r, lcf, ctx);
 }
@@ -656,7 +658,7 @@ ngx_http_tenant_guard_token_id(ngx_http_request_t *r,
 {
     u_char  *id;
 
-    tg_jwt_sha256(token->data, token->len, ctx->key);
+    tg_jwt_token_key(token->data, token->len, ctx->key);
 
     id = ngx_pnalloc(r->pool, NGX_HTTP_TENANT_GUARD_TOKEN_ID_LEN);
     if (id == NULL) {

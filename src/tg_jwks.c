@@ -690,6 +690,7 @@ static void
 tg_key_free(tg_key_t *key)
 {
     free(key->kid);
+    EVP_PKEY_CTX_free(key->verify);
     EVP_PKEY_free(key->pkey);
 
     if (key->secret != NULL) {

@@ -35,6 +35,14 @@ typedef struct {
     EVP_PKEY        *pkey;         /* RSA, EC, Ed25519 */
     unsigned char   *secret;       /* oct */
     size_t           secret_len;
+
+    /*
+     * tg_jwt's: the verify context of this key, made at its first use and
+     * freed by tg_jwks_free(); owned like pkey: a copy of a tg_key_t into
+     * another set must set it to NULL
+     */
+    EVP_PKEY_CTX    *verify;
+    int              verify_alg;
 } tg_key_t;
 
 

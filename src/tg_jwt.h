@@ -4,6 +4,13 @@
  */
 
 
+/*
+ * One thread per process, as in an nginx worker: the digest memo, the
+ * last good header, the kept signing-input digest and the keys' verify
+ * contexts are caches of the process, with no lock.
+ */
+
+
 #ifndef _TG_JWT_H_INCLUDED_
 #define _TG_JWT_H_INCLUDED_
 
@@ -134,6 +141,14 @@ void tg_jwt_sha256(const unsigned char *data, size_t len,
     unsigned char digest[32]);
 
 /*
+ * A token's SHA-256: its cache key and, in hex, its id.  For a compact JWS
+ * the digest of its signing input is made in the same pass and kept for
+ * the tg_jwt_verify() that may follow (used only for equal bytes).
+ */
+void tg_jwt_token_key(const unsigned char *token, size_t len,
+    unsigned char key[32]);
+
+/*
  * Whether claim name (a string of space-separated words, or an array of
  * strings) holds word.
  */
@@ -155,6 +170,13 @@ int tg_jwt_mfa(const tg_claims_t *claims, const tg_str_t *amr, size_t namr,
  */
 tg_claims_t *tg_claims_parse(const unsigned char *data, size_t len,
     char *err, size_t err_len);
+
+/*
+ * The JSON text the claims were read from, as it was (a token's decoded
+ * payload, a record): what the zone keeps, since parsing it again gives
+ * the same claims.
+ */
+const unsigned char *tg_claims_text(const tg_claims_t *claims, size_t *len);
 
 /* NULL is allowed */
 void tg_claims_free(tg_claims_t *claims);

@@ -16,7 +16,31 @@
     (((c) >= 'A' && (c) <= 'Z') ? ((c) | 0x20) : (c))
 
 
-static int tg_request_token68(unsigned char c);
+/*
+ * The token68 alphabet (RFC 9110, section 11.2), '=' anywhere, as the
+ * glue always has: 1 for a byte that may be in a token.  A table, since
+ * every request's token is checked byte by byte.
+ */
+#define TG_T68(c)  [c] = 1
+
+static const unsigned char  tg_request_token68[256] = {
+    TG_T68('0'), TG_T68('1'), TG_T68('2'), TG_T68('3'), TG_T68('4'),
+    TG_T68('5'), TG_T68('6'), TG_T68('7'), TG_T68('8'), TG_T68('9'),
+    TG_T68('A'), TG_T68('B'), TG_T68('C'), TG_T68('D'), TG_T68('E'),
+    TG_T68('F'), TG_T68('G'), TG_T68('H'), TG_T68('I'), TG_T68('J'),
+    TG_T68('K'), TG_T68('L'), TG_T68('M'), TG_T68('N'), TG_T68('O'),
+    TG_T68('P'), TG_T68('Q'), TG_T68('R'), TG_T68('S'), TG_T68('T'),
+    TG_T68('U'), TG_T68('V'), TG_T68('W'), TG_T68('X'), TG_T68('Y'),
+    TG_T68('Z'),
+    TG_T68('a'), TG_T68('b'), TG_T68('c'), TG_T68('d'), TG_T68('e'),
+    TG_T68('f'), TG_T68('g'), TG_T68('h'), TG_T68('i'), TG_T68('j'),
+    TG_T68('k'), TG_T68('l'), TG_T68('m'), TG_T68('n'), TG_T68('o'),
+    TG_T68('p'), TG_T68('q'), TG_T68('r'), TG_T68('s'), TG_T68('t'),
+    TG_T68('u'), TG_T68('v'), TG_T68('w'), TG_T68('x'), TG_T68('y'),
+    TG_T68('z'),
+    TG_T68('-'), TG_T68('.'), TG_T68('_'), TG_T68('~'), TG_T68('+'),
+    TG_T68('/'), TG_T68('=')
+};
 
 
 int
@@ -24,6 +48,7 @@ tg_request_bearer(const unsigned char *value, size_t len,
     const unsigned char **token, size_t *token_len)
 {
     size_t                i;
+    unsigned              good;
     const unsigned char  *p, *end;
 
     /* the scheme is case-insensitive (RFC 9110, section 11.1) */
@@ -56,24 +81,20 @@ tg_request_bearer(const unsigned char *value, size_t len,
     *token = p;
     *token_len = end - p;
 
-    for (i = 0; i < *token_len; i++) {
-        if (!tg_request_token68(p[i])) {
-            return TG_BEARER_MALFORMED;
-        }
+    /* all of it, four bytes a turn, no branch on the bytes themselves */
+
+    good = 1;
+
+    for (i = 0; i + 4 <= *token_len; i += 4) {
+        good &= tg_request_token68[p[i]] & tg_request_token68[p[i + 1]]
+                & tg_request_token68[p[i + 2]] & tg_request_token68[p[i + 3]];
     }
 
-    return TG_BEARER_OK;
-}
+    for ( /* void */ ; i < *token_len; i++) {
+        good &= tg_request_token68[p[i]];
+    }
 
-
-/* '=' is taken anywhere, not only at the end, as the glue always has */
-
-static int
-tg_request_token68(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
-           || c == '-' || c == '.' || c == '_' || c == '~' || c == '+'
-           || c == '/' || c == '=';
+    return good ? TG_BEARER_OK : TG_BEARER_MALFORMED;
 }
 
 

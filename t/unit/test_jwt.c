@@ -1207,6 +1207,168 @@ test_misc(void)
 }
 
 
+/*
+ * The cheaper paths give the answers the plain ones gave: the digest memo
+ * (inputs alike in every byte its slot looks at), the ECDSA DER built by
+ * hand (R or S with leading zeros, with the high bit set), the remembered
+ * header under another allowlist, a key's verify context across two
+ * algorithms and after a bad signature, and the payload's own text.
+ */
+static void
+test_fast_paths(void)
+{
+    int             zero, high, i, n, bad;
+    char           *a, *b, *token, *input;
+    size_t          len, sig_len, j;
+    tg_jwt_conf_t   c;
+    unsigned char   d[32], want[32], sig[1024];
+    unsigned int    dn;
+    const unsigned char  *text;
+
+    a = tt_strndup("0123456789abcdefXXXXXXXXXXXXXXXX0123456789abcdef"
+                   "ZZZZZZZZ0123456789abcdef", 72);
+    b = tt_strndup(a, 72);
+    b[20] = 'Y';
+    bad = 0;
+
+    for (i = 0; i < 6; i++) {
+        input = (i % 2) ? b : a;
+        tg_jwt_sha256((unsigned char *) input, 72, d);
+        EVP_Digest(input, 72, want, &dn, EVP_sha256(), NULL);
+        bad |= memcmp(d, want, 32) != 0;
+    }
+
+    ok(!bad, "sha256: two inputs a slot cannot tell apart, in turn, each "
+       "get their own digest");
+
+    for (len = 4095; len <= 4097; len++) {
+        input = calloc(1, len);
+        input[len - 1] = 'x';
+        tg_jwt_sha256((unsigned char *) input, len, d);
+        tg_jwt_sha256((unsigned char *) input, len, d);
+        EVP_Digest(input, len, want, &dn, EVP_sha256(), NULL);
+        ok(memcmp(d, want, 32) == 0, "sha256 of %zu bytes, twice", len);
+        free(input);
+    }
+
+    /* R or S with a leading zero byte: 1 in 128 ES256 signatures */
+
+    zero = 0;
+    high = 0;
+
+    for (i = 0; i < 4000 && !(zero && high); i++) {
+        input = tt_printf("%s.%s", tt_b64url_str("{\"alg\":\"ES256\","
+                          "\"kid\":\"ec256\"}"),
+                          tt_b64url_str(claims(tt_printf("\"n\":%d", i))));
+        sig_len = tt_signature("ES256", ec256, NULL, 0, input,
+                               strlen(input), sig, 0);
+
+        n = (sig[0] == 0 || sig[32] == 0);
+
+        if ((n && zero) || (!n && (sig[0] & 0x80) == 0 && (sig[32] & 0x80) == 0)
+            || (!n && high))
+        {
+            continue;
+        }
+
+        zero |= n;
+        high |= !n;
+
+        token = tt_printf("%s.%s", input, tt_b64url(sig, sig_len));
+
+        if (!is_int(verify(token), 0, "ES256, R or S %s, verifies",
+                    n ? "with a leading zero byte" : "with the high bit set"))
+        {
+            diag("error: %s", err);
+        }
+
+        sig[sig_len - 1] ^= 1;
+        token = tt_printf("%s.%s", input, tt_b64url(sig, sig_len));
+        is_int(verify(token), -1, "... and with S changed, does not");
+    }
+
+    ok(zero && high, "both kinds of ES256 signature were tried (%d)", i);
+
+    for (i = 0; i < 3; i++) {
+        token = tt_jwt("ES512", ec521, NULL, 0, "ec521",
+                       claims(tt_printf("\"n\":%d", i)));
+        is_int(verify(token), 0, "ES512 (R and S of 66 bytes, a DER longer "
+               "than 127) verifies, %d", i);
+    }
+
+    /* the header of the last good token, under a narrower allowlist */
+
+    token = tt_jwt("RS256", rsa, NULL, 0, "rsa", good());
+    is_int(verify(token), 0, "RS256 verifies (its header is remembered)");
+
+    c = conf;
+    c.algs = TG_ALG_BIT(TG_ALG_ES256);
+    is_int(verify_at(&c, token, T0), -1, "the same header where RS256 is not "
+           "allowed is refused");
+    is_str(err, "the algorithm is not allowed", "... for its algorithm");
+
+    /* one key, two algorithms in turn, a bad signature between */
+
+    for (i = 0; i < 4; i++) {
+        token = tt_jwt((i % 2) ? "PS256" : "RS256", rsa_free, NULL, 0, NULL,
+                       good());
+        is_int(verify(token), 0, "%s with a key of no alg, turn %d",
+               (i % 2) ? "PS256" : "RS256", i);
+
+        j = strlen(token);
+        token[j - 2] = (token[j - 2] == 'A') ? 'B' : 'A';
+        is_int(verify(token), -1, "... and changed, refused");
+    }
+
+    /* a token's key, and its signing input's digest kept for its check */
+
+    for (i = 0; i < 2; i++) {
+        token = tt_jwt(i ? "ES256" : "RS256", i ? ec256 : rsa, NULL, 0,
+                       i ? "ec256" : "rsa",
+                       claims(tt_printf("\"k\":%d", i)));
+        len = strlen(token);
+        tg_jwt_token_key((unsigned char *) token, len, d);
+        EVP_Digest(token, len, want, &dn, EVP_sha256(), NULL);
+        ok(memcmp(d, want, 32) == 0, "token key %d: SHA-256 of the token", i);
+        is_int(verify(token), 0, "... and the token verifies with the kept "
+               "digest of its signing input");
+
+        /* the same signing input, another signature: refused */
+
+        token[len - 3] = (token[len - 3] == 'A') ? 'B' : 'A';
+        tg_jwt_token_key((unsigned char *) token, len, d);
+        is_int(verify(token), -1, "... its signature changed: refused");
+
+        /* the kept digest is not another input's */
+
+        token = tt_jwt(i ? "ES256" : "RS256", i ? ec256 : rsa, NULL, 0,
+                       i ? "ec256" : "rsa",
+                       claims(tt_printf("\"k\":%d", i + 10)));
+        is_int(verify(token), 0, "... another token, not keyed, verifies");
+        input = tt_strndup(token, strlen(token));
+        input[strchr(input, '.') - input + 3] ^= 1;
+        is_int(verify(input), -1, "... and its payload changed, refused");
+    }
+
+    /* the claims keep the payload's text as it was, spaces and all */
+
+    input = tt_printf("{ \"exp\" : %lld ,\"sub\":\"u\\u0031\"}",
+                      T0 + 600);
+    token = tt_token("ES256", ec256, NULL, 0,
+                     "{\"alg\":\"ES256\",\"kid\":\"ec256\"}", input);
+    c = conf;
+    c.issuer.len = 0;
+    c.naudiences = 0;
+    is_int(verify_at(&c, token, T0), 0, "a payload with spaces and an "
+           "escape verifies");
+    text = tg_claims_text(jwt.claims, &len);
+    ok(len == strlen(input) && memcmp(text, input, len) == 0,
+       "tg_claims_text is the payload as it came");
+    tg_claims_free(jwt.claims);
+    jwt.claims = NULL;
+}
+
+
 static void
 test_record(void)
 {
@@ -1294,6 +1456,7 @@ main(void)
     test_mfa();
     test_claims_parse();
     test_misc();
+    test_fast_paths();
     test_record();
     test_fixed_bugs();
 
