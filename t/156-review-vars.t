@@ -1,0 +1,74 @@
+# Review of issue 16 (variables before access, token sources, claim rules,
+# error_page): what a client could do with them.
+
+use lib 't/lib';
+use TG;
+
+block_defaults(
+    server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
+
+run_tests();
+done_testing();
+
+__DATA__
+
+=== TEST 1: an auth_request target's refusal is its status: a server-level error_page that answers 200 does not turn it into an allow
+--- config
+error_page 401 403 = @login;
+location / {
+    auth_request /_auth;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location = /_auth {
+    internal;
+    tenant_guard on;
+    tenant_guard_require_claim tier eq gold;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/204;
+    proxy_pass_request_body off;
+    proxy_set_header Content-Length "";
+}
+location @login {
+    default_type text/plain;
+    return 200 "login page\n";
+}
+--- requests eval
+[
+    {request => 'GET /items', response_body => "login page\n"},
+    {request => 'GET /items', more_headers => TG::bearer({}, key => 'rsa2', kid => 'rsa1'),
+     response_body => "login page\n"},
+    {request => 'GET /items', more_headers => TG::bearer({tier => 'silver'}),
+     response_body => "login page\n"},
+    {request => 'GET /items', more_headers => TG::bearer({tier => 'gold'}),
+     error_code => 200},
+]
+--- upstream_count: 2
+
+
+
+=== TEST 2: the same under "satisfy any" in the auth_request target
+--- config
+error_page 401 403 = @login;
+location / {
+    auth_request /_auth;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location = /_auth {
+    internal;
+    satisfy any;
+    deny all;
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/204;
+    proxy_pass_request_body off;
+    proxy_set_header Content-Length "";
+}
+location @login {
+    default_type text/plain;
+    return 200 "login page\n";
+}
+--- requests eval
+[
+    {request => 'GET /items', response_body => "login page\n"},
+    {request => 'GET /items', more_headers => TG::bearer({}),
+     error_code => 200},
+]
+--- upstream_count: 2
