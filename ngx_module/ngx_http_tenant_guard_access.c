@@ -66,6 +66,8 @@ ngx_http_tenant_guard_preaccess_handler(ngx_http_request_t *r)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
 
+    ngx_http_tenant_guard_token_source_log(r, lcf);
+
     /* a login's sources see the request as the client sent it */
 
     if (lcf->login != NULL) {

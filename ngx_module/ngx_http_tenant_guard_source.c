@@ -166,6 +166,35 @@ ngx_http_tenant_guard_token_source(ngx_http_request_t *r,
 
 
 /*
+ * Called in the preaccess phase of every location: where a query argument
+ * may carry the token, no error line of the request shows the query from
+ * now on, also those written before the token step (limit_req, a banned
+ * address) or when an earlier source carried the token.
+ */
+
+void
+ngx_http_tenant_guard_token_source_log(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf)
+{
+    ngx_uint_t                             i;
+    ngx_http_tenant_guard_token_source_t  *src;
+
+    if (lcf->sources == NULL) {
+        return;
+    }
+
+    src = lcf->sources->list->elts;
+
+    for (i = 0; i < lcf->sources->list->nelts; i++) {
+        if (src[i].type == NGX_HTTP_TENANT_GUARD_SOURCE_ARG) {
+            r->main->log_handler = ngx_http_tenant_guard_source_log_handler;
+            return;
+        }
+    }
+}
+
+
+/*
  * The token step: the verdict of a token judged already in this request
  * (by a variable read before the access phase), or a new one.
  */

@@ -72,3 +72,27 @@ location @login {
      error_code => 200},
 ]
 --- upstream_count: 2
+
+
+
+=== TEST 3: a query that may carry a token is left out of every error line of the location, also those written before the token step (limit_req by address)
+--- http_config
+limit_req_zone $binary_remote_addr zone=per_ip:1m rate=1r/m;
+--- config
+location / {
+    tenant_guard on;
+    tenant_guard_token arg=access_token;
+    limit_req zone=per_ip;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+$main::TOK{a} = TG::jwt({jti => 'jti-a'});
+$main::TOK{b} = TG::jwt({jti => 'jti-b'});
+[
+    {request => "GET /1?access_token=$main::TOK{a}", error_code => 200},
+    {request => "GET /2?access_token=$main::TOK{b}", error_code => 503},
+]
+--- error_log_like eval
+['limiting requests, .*request: "GET /2\?\.\.\. HTTP/1\.1"']
+--- no_error_log eval
+[@{TG::secret_parts($main::TOK{a})}, @{TG::secret_parts($main::TOK{b})}]
