@@ -96,3 +96,30 @@ $main::TOK{b} = TG::jwt({jti => 'jti-b'});
 ['limiting requests, .*request: "GET /2\?\.\.\. HTTP/1\.1"']
 --- no_error_log eval
 [@{TG::secret_parts($main::TOK{a})}, @{TG::secret_parts($main::TOK{b})}]
+
+
+
+=== TEST 4: an argument given twice is refused also when one copy hides its name under percent escapes (the upstream's parser decodes them)
+--- config
+location / {
+    tenant_guard on;
+    tenant_guard_token arg=access_token;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+--- requests eval
+$main::TOK{a} = TG::jwt({workspace_id => 'ws-a'});
+$main::TOK{b} = TG::jwt({workspace_id => 'ws-b'}, key => 'rsa2', kid => 'rsa1');
+my $dup = {error_code => 401, json_error => 'invalid_request', no_upstream => 1,
+           json_error_description => 'the token in query argument "access_token" is given more than once'};
+[
+    {%$dup, request => "GET /1?access%5Ftoken=$main::TOK{b}&access_token=$main::TOK{a}"},
+    {%$dup, request => "GET /2?access_token=$main::TOK{a}&%61ccess_toke%6e=$main::TOK{b}"},
+    {%$dup, request => "GET /3?access_token=$main::TOK{a}&ACCESS%5ftoken=$main::TOK{b}"},
+    {request => "GET /4?access%5Ftoken=$main::TOK{a}", error_code => 200,
+     upstream_headers => 'X-Workspace-Id: ws-a'},
+    {request => "GET /5?access%5token=$main::TOK{b}&access_token=$main::TOK{a}", error_code => 200,
+     upstream_headers => 'X-Workspace-Id: ws-a'},
+    {request => "GET /6?access%255Ftoken=$main::TOK{b}&access_token=$main::TOK{a}", error_code => 200,
+     upstream_headers => 'X-Workspace-Id: ws-a'},
+]
+--- upstream_count: 3
