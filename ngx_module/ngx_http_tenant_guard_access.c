@@ -67,6 +67,8 @@ ngx_http_tenant_guard_preaccess_handler(ngx_http_request_t *r)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
 
+    ngx_http_tenant_guard_token_source_log(r, lcf);
+
     /* a login's sources see the request as the client sent it */
 
     if (lcf->login != NULL) {
@@ -268,13 +270,20 @@ ngx_http_tenant_guard_refuse(ngx_http_request_t *r,
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    /* an error_page for the status takes over; the headers stay */
+    /*
+     * An error_page for the status takes over; the headers stay.  Not in
+     * a subrequest: its status is the verdict (auth_request), and an
+     * error page that answers 2xx would turn the refusal into an allow;
+     * nor does "satisfy any" mean anything there (no access phase).
+     */
 
-    if (clcf->satisfy == NGX_HTTP_SATISFY_ANY) {
+    if (r == r->main && clcf->satisfy == NGX_HTTP_SATISFY_ANY) {
         return res->status;
     }
 
-    if (ngx_http_tenant_guard_error_page(r, clcf, res->status)) {
+    if (r == r->main
+        && ngx_http_tenant_guard_error_page(r, clcf, res->status))
+    {
         return (ngx_http_tenant_guard_variables_keep(r, ctx) == NGX_OK)
                ? (ngx_int_t) res->status : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -475,6 +475,8 @@ char *ngx_http_tenant_guard_token_sources_merge(ngx_conf_t *cf,
 ngx_int_t ngx_http_tenant_guard_token_source(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
     ngx_str_t *token);
+void ngx_http_tenant_guard_token_source_log(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf);
 ngx_int_t ngx_http_tenant_guard_token_step(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 ngx_int_t ngx_http_tenant_guard_token_early(ngx_http_request_t *r,

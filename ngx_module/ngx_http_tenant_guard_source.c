@@ -32,6 +32,8 @@ static ngx_int_t ngx_http_tenant_guard_source_cookie(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *token);
 static ngx_int_t ngx_http_tenant_guard_source_arg(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *token);
+static ngx_uint_t ngx_http_tenant_guard_source_arg_name(u_char *p,
+    u_char *end, ngx_str_t *name);
 static ngx_int_t ngx_http_tenant_guard_source_value(ngx_str_t *value,
     ngx_uint_t count, ngx_str_t *token);
 static ngx_uint_t ngx_http_tenant_guard_source_token68(ngx_str_t *value);
@@ -162,6 +164,35 @@ ngx_http_tenant_guard_token_source(ngx_http_request_t *r,
     ctx->detail = lcf->sources->text;
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * Called in the preaccess phase of every location: where a query argument
+ * may carry the token, no error line of the request shows the query from
+ * now on, also those written before the token step (limit_req, a banned
+ * address) or when an earlier source carried the token.
+ */
+
+void
+ngx_http_tenant_guard_token_source_log(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf)
+{
+    ngx_uint_t                             i;
+    ngx_http_tenant_guard_token_source_t  *src;
+
+    if (lcf->sources == NULL) {
+        return;
+    }
+
+    src = lcf->sources->list->elts;
+
+    for (i = 0; i < lcf->sources->list->nelts; i++) {
+        if (src[i].type == NGX_HTTP_TENANT_GUARD_SOURCE_ARG) {
+            r->main->log_handler = ngx_http_tenant_guard_source_log_handler;
+            return;
+        }
+    }
 }
 
 
@@ -535,10 +566,11 @@ ngx_http_tenant_guard_source_cookie(ngx_http_request_t *r, ngx_str_t *name,
 
 
 /*
- * A query argument of that name, matched without case as $arg_NAME is;
- * the value as sent, not decoded.  Twice is ambiguous.  In a subrequest
- * (an auth_request target) the client's query is read: its token is what
- * is being allowed, as bind paths read the main request's path.
+ * A query argument of that name, matched without case as $arg_NAME is,
+ * and also under percent escapes; the value as sent, not decoded.  Twice
+ * is ambiguous.  In a subrequest (an auth_request target) the client's
+ * query is read: its token is what is being allowed, as bind paths read
+ * the main request's path.
  */
 
 static ngx_int_t
@@ -569,9 +601,7 @@ ngx_http_tenant_guard_source_arg(ngx_http_request_t *r, ngx_str_t *name,
             eq = amp;
         }
 
-        if ((size_t) (eq - start) == name->len
-            && ngx_strncasecmp(start, name->data, name->len) == 0)
-        {
+        if (ngx_http_tenant_guard_source_arg_name(start, eq, name)) {
             count++;
             value.data = (eq < amp) ? eq + 1 : eq;
             value.len = (eq < amp) ? (size_t) (amp - eq - 1) : 0;
@@ -581,6 +611,45 @@ ngx_http_tenant_guard_source_arg(ngx_http_request_t *r, ngx_str_t *name,
     }
 
     return ngx_http_tenant_guard_source_value(&value, count, token);
+}
+
+
+/*
+ * Whether an argument's name, as sent, is NAME: without case, and with
+ * its percent escapes decoded, as the upstream's query parser reads it
+ * ("access%5Ftoken" is "access_token"), so that a second copy cannot hide
+ * from the ambiguity check under an escape.
+ */
+
+static ngx_uint_t
+ngx_http_tenant_guard_source_arg_name(u_char *p, u_char *end,
+    ngx_str_t *name)
+{
+    u_char      c, h, l;
+    ngx_uint_t  i;
+
+    for (i = 0; p < end; i++) {
+        c = *p++;
+
+        if (c == '%' && end - p >= 2) {
+            h = (u_char) (p[0] | 0x20);
+            l = (u_char) (p[1] | 0x20);
+
+            if (((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f'))
+                && ((l >= '0' && l <= '9') || (l >= 'a' && l <= 'f')))
+            {
+                c = (u_char) (((h <= '9') ? h - '0' : h - 'a' + 10) << 4
+                              | ((l <= '9') ? l - '0' : l - 'a' + 10));
+                p += 2;
+            }
+        }
+
+        if (i == name->len || ngx_tolower(c) != ngx_tolower(name->data[i])) {
+            return 0;
+        }
+    }
+
+    return i == name->len;
 }
 
 
