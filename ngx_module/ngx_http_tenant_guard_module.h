@@ -15,6 +15,7 @@
 #include "tg_ban.h"
 #include "tg_bindpath.h"
 #include "tg_cidr.h"
+#include "tg_ident.h"
 #include "tg_jwks.h"
 #include "tg_jwt.h"
 #include "tg_policy.h"
@@ -111,6 +112,7 @@ typedef struct {
     tg_cidr_list_t                support;
     ngx_array_t                  *strip;      /* of ngx_str_t, lowercase */
     ngx_http_tenant_guard_redis_conf_t *redis;
+    ngx_uint_t                    ban_ipv6_prefix;
 } ngx_http_tenant_guard_main_conf_t;
 
 
@@ -171,6 +173,7 @@ typedef struct {
     ngx_flag_t                    opaque;
     tg_jwt_conf_t                 jwt;
     uint32_t                      fingerprint; /* of what a verdict needs */
+    size_t                        login_body_max;
 } ngx_http_tenant_guard_loc_conf_t;
 
 
@@ -252,6 +255,15 @@ typedef struct {
     ngx_str_t                     login_id;
     u_char                        ban_key[32];
     u_char                        key[32];    /* the token's SHA-256 */
+
+    /* a login (_login.c, _ban.c): its body, its workspace-free key, and
+     * the attempt it counts until its response settles it */
+    u_char                       *body_buf;
+    size_t                        body_len;
+    unsigned                      body_over:1;
+    unsigned                      has_ban_key_any:1;
+    u_char                        ban_key_any[32];
+    void                         *attempt;
 } ngx_http_tenant_guard_ctx_t;
 
 
@@ -353,14 +365,20 @@ ngx_int_t ngx_http_tenant_guard_ban_address(ngx_http_request_t *r,
 ngx_int_t ngx_http_tenant_guard_ban_subject(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 void ngx_http_tenant_guard_ban_identifier(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_str_t *id,
-    ngx_uint_t lookup);
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_str_t *id);
 void ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_uint_t identifier);
 void ngx_http_tenant_guard_ban_lift(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx);
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_str_t *id);
+char *ngx_http_tenant_guard_ban_ipv6_prefix(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws);
+void ngx_http_tenant_guard_ban_settle(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t failed);
 
 /* _login.c */
+extern ngx_conf_post_t  ngx_http_tenant_guard_login_body_max_post;
 char *ngx_http_tenant_guard_login(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_tenant_guard_login_init(ngx_conf_t *cf);

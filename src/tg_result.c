@@ -77,7 +77,11 @@ static const tg_result_t  tg_results[TG_RESULT_LAST] = {
 
     [TG_RESULT_UNAVAILABLE] = { 503, "temporarily_unavailable",
                                 "the authorization store is unavailable",
-                                "store unavailable", TG_CHALLENGE_NONE }
+                                "store unavailable", TG_CHALLENGE_NONE },
+
+    [TG_RESULT_BAD_LOGIN] = { 400, "invalid_request",
+                              "the login identifier cannot be read",
+                              "unreadable login", TG_CHALLENGE_NONE }
 };
 
 

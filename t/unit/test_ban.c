@@ -484,6 +484,37 @@ test_window_count(void)
 }
 
 
+/* a workspace's address level never weakens the default's */
+
+static void
+test_stricter(void)
+{
+    tg_ban_level_t  a, b, off, out;
+
+    a.threshold = 50; a.collecting = 3600; a.duration = 86400;
+    b.threshold = 10; b.collecting = 60; b.duration = 600;
+    off.threshold = 0; off.collecting = 0; off.duration = 0;
+
+    tg_ban_stricter(&a, &b, &out);
+    is_int(out.threshold, 10, "stricter: the lower threshold");
+    is_int(out.collecting, 3600, "stricter: the longer collecting time");
+    is_int(out.duration, 86400, "stricter: the longer duration");
+
+    tg_ban_stricter(&off, &a, &out);
+    is_int(out.threshold, 50, "stricter: an off level yields (first)");
+    tg_ban_stricter(&a, &off, &out);
+    is_int(out.threshold, 50, "stricter: an off level yields (second)");
+
+    b.duration = 0;
+    tg_ban_stricter(&a, &b, &out);
+    is_int(out.threshold, 50, "stricter: no duration is off");
+    is_int(out.duration, 86400, "stricter: no duration is off, duration");
+
+    tg_ban_stricter(&off, &off, &out);
+    is_int(out.threshold, 0, "stricter: both off stays off");
+}
+
+
 int
 main(void)
 {
@@ -495,6 +526,7 @@ main(void)
     test_reached();
     test_retry_expires();
     test_window_count();
+    test_stricter();
 
     return tap_done();
 }
