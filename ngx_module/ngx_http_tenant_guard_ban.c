@@ -93,8 +93,8 @@ typedef struct {
 static ngx_uint_t ngx_http_tenant_guard_ban_address_key(ngx_http_request_t *r,
     u_char *key);
 static void ngx_http_tenant_guard_ban_settings(ngx_http_request_t *r,
-    ngx_str_t *ws, tg_ban_settings_t *id, tg_ban_settings_t *def,
-    tg_ban_settings_t *address);
+    ngx_str_t *ws, const tg_ban_settings_t *ws_ban, tg_ban_settings_t *id,
+    tg_ban_settings_t *def, tg_ban_settings_t *address);
 static ngx_int_t ngx_http_tenant_guard_ban_start_handler(u_char *value,
     void *data, time_t *expires);
 static ngx_int_t ngx_http_tenant_guard_ban_release_handler(u_char *value,
@@ -340,7 +340,7 @@ ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
         return;
     }
 
-    ngx_http_tenant_guard_ban_settings(r, ws, &id, &def, &address);
+    ngx_http_tenant_guard_ban_settings(r, ws, NULL, &id, &def, &address);
     len = ngx_http_tenant_guard_ban_address_key(r, key);
 
     /* each count Redis cannot take (its link is down) is settled later */
@@ -366,28 +366,34 @@ ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
 
 
 /*
- * The settings a login counts under: the workspace's for the identifier
- * in that workspace, the default policy's for the identifier in no
- * workspace, and for the address the stricter of the two, so that naming
- * a workspace with a weaker "ban" never weakens the address level.
+ * The settings a login counts under: the workspace's (from Redis when
+ * ws_ban is given, else from the file) for the identifier in that
+ * workspace, the default policy's for the identifier in no workspace, and
+ * for the address the stricter of the two, so that naming a workspace
+ * with a weaker "ban" never weakens the address level.
  */
 
 static void
 ngx_http_tenant_guard_ban_settings(ngx_http_request_t *r, ngx_str_t *ws,
-    tg_ban_settings_t *id, tg_ban_settings_t *def, tg_ban_settings_t *address)
+    const tg_ban_settings_t *ws_ban, tg_ban_settings_t *id,
+    tg_ban_settings_t *def, tg_ban_settings_t *address)
 {
     const tg_policy_t                  *policy;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
-    policy = tg_policy_set_find(tmcf->policies, (char *) ws->data, ws->len);
+    if (ws_ban == NULL) {
+        policy = tg_policy_set_find(tmcf->policies, (char *) ws->data,
+                                    ws->len);
+        ws_ban = &policy->ban;
+    }
 
-    *id = policy->ban;
+    *id = *ws_ban;
     *def = tmcf->policies->def.ban;
     *address = tmcf->policies->def.ban;
 
-    tg_ban_stricter(&policy->ban.permanent, &def->permanent,
+    tg_ban_stricter(&ws_ban->permanent, &def->permanent,
                     &address->permanent);
 }
 
@@ -400,7 +406,8 @@ ngx_http_tenant_guard_ban_settings(ngx_http_request_t *r, ngx_str_t *ws,
 
 ngx_int_t
 ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws)
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws,
+    const tg_ban_settings_t *ws_ban)
 {
     ngx_uint_t                          i;
     tg_ban_settings_t                   id, def, address;
@@ -424,7 +431,7 @@ ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
     a->log = r->connection->log;
     a->redis = (tmcf->redis != NULL);
 
-    ngx_http_tenant_guard_ban_settings(r, ws, &id, &def, &address);
+    ngx_http_tenant_guard_ban_settings(r, ws, ws_ban, &id, &def, &address);
 
     if (ctx->has_ban_key) {
         slot = &a->slots[a->n++];

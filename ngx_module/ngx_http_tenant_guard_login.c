@@ -486,9 +486,12 @@ static ngx_int_t
 ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
+    ngx_int_t                       rc;
     ngx_str_t                       id, ws;
     ngx_uint_t                      what;
     const char                     *why;
+    const tg_policy_t              *policy;
+    const tg_ban_settings_t        *ws_ban;
     ngx_http_tenant_guard_login_t  *login;
 
     login = lcf->login;
@@ -555,9 +558,40 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
         return ngx_http_tenant_guard_login_refuse(r, ctx, &ws, why);
     }
 
+    /* in Redis mode the workspace's "ban" is the control plane's */
+
+    ws_ban = NULL;
+
+    rc = ngx_http_tenant_guard_store_policy(r, ctx, &ws, &policy);
+
+    switch (rc) {
+
+    case NGX_OK:
+        if (policy->has_ban) {
+            ws_ban = &policy->ban;
+        }
+
+        if (ws_ban == NULL) {
+            ws_ban = &ngx_http_tenant_guard_policy_file_find(r, NULL)->ban;
+        }
+
+        break;
+
+    case NGX_AGAIN:
+    case NGX_ERROR:
+        return rc;
+
+    default:
+
+        /* none in Redis, or Redis cannot say: the file's settings count;
+         * an invalid one: the file's too, never no counting at all */
+
+        break;
+    }
+
     ngx_http_tenant_guard_ban_identifier(r, ctx, &ws, &id);
 
-    if (ngx_http_tenant_guard_ban_attempt(r, ctx, &ws) != NGX_OK) {
+    if (ngx_http_tenant_guard_ban_attempt(r, ctx, &ws, ws_ban) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -373,7 +373,8 @@ void ngx_http_tenant_guard_ban_lift(ngx_http_request_t *r,
 char *ngx_http_tenant_guard_ban_ipv6_prefix(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws);
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws,
+    const tg_ban_settings_t *ws_ban);
 void ngx_http_tenant_guard_ban_settle(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t failed);
 
