@@ -107,6 +107,11 @@ static void ngx_http_tenant_guard_ban_identifier_key(ngx_str_t *ws,
 static ngx_int_t ngx_http_tenant_guard_ban_lookup(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *key,
     size_t len);
+static ngx_int_t ngx_http_tenant_guard_ban_check(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *key,
+    size_t len, ngx_uint_t bit);
+static void ngx_http_tenant_guard_ban_refuse(ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_uint_t kind, time_t left);
 static void ngx_http_tenant_guard_ban_zone_fail(ngx_log_t *log,
     const tg_ban_settings_t *b, ngx_uint_t kind, u_char *key, size_t len,
     time_t now);
@@ -146,9 +151,9 @@ ngx_http_tenant_guard_ban_address(ngx_http_request_t *r,
 
     len = ngx_http_tenant_guard_ban_address_key(r, key);
 
-    return ngx_http_tenant_guard_ban_lookup(r, ctx,
-                                            NGX_HTTP_TENANT_GUARD_KIND_BAN_IP,
-                                            key, len);
+    return ngx_http_tenant_guard_ban_check(r, ctx,
+                                           NGX_HTTP_TENANT_GUARD_KIND_BAN_IP,
+                                           key, len, 1);
 }
 
 
@@ -304,6 +309,16 @@ ngx_http_tenant_guard_ban_lookup(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    ngx_http_tenant_guard_ban_refuse(ctx, kind, left);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_tenant_guard_ban_refuse(ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_uint_t kind, time_t left)
+{
     ctx->result = TG_RESULT_BANNED;
     ctx->retry = left;
 
@@ -312,6 +327,54 @@ ngx_http_tenant_guard_ban_lookup(ngx_http_request_t *r,
 
     } else {
         ngx_str_set(&ctx->detail, "the login identifier is banned");
+    }
+}
+
+
+/*
+ * The zone's record of a key; in Redis mode, when the zone has none at
+ * all (evicted, or never heard of), Redis's, once per request and key
+ * (bit): the answer goes to the zone, "no ban" for a few seconds, so that
+ * a warm request makes no round trip.  NGX_AGAIN while Redis is asked;
+ * Redis that cannot say leaves the zone's verdict.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_ban_check(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *key,
+    size_t len, ngx_uint_t bit)
+{
+    size_t                              n;
+    time_t                              until;
+    ngx_int_t                           rc;
+    tg_ban_state_t                      s;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    if (tmcf->zone == NULL || len == 0) {
+        return NGX_OK;
+    }
+
+    if (tmcf->redis == NULL || (ctx->ban_asked & bit)
+        || (ngx_http_tenant_guard_zone_get(tmcf->zone, kind, key, len,
+                                           (u_char *) &s, sizeof(s), &n)
+            == NGX_OK
+            && n == sizeof(s)))
+    {
+        return ngx_http_tenant_guard_ban_lookup(r, ctx, kind, key, len);
+    }
+
+    rc = ngx_http_tenant_guard_store_ban_get(r, ctx, kind, key, len, &until);
+
+    if (rc == NGX_AGAIN || rc == NGX_ERROR) {
+        return rc;
+    }
+
+    ctx->ban_asked |= bit;
+
+    if (rc == NGX_OK && until > ngx_time()) {
+        ngx_http_tenant_guard_ban_refuse(ctx, kind, until - ngx_time());
     }
 
     return NGX_OK;
@@ -409,6 +472,7 @@ ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws,
     const tg_ban_settings_t *ws_ban)
 {
+    ngx_int_t                           rc;
     ngx_uint_t                          i;
     tg_ban_settings_t                   id, def, address;
     ngx_pool_cleanup_t                 *cln;
@@ -461,11 +525,11 @@ ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
     for (i = 0; i < a->n; i++) {
         slot = &a->slots[i];
 
-        if (ngx_http_tenant_guard_ban_lookup(r, ctx, slot->kind, slot->key,
-                                             slot->len)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
+        rc = ngx_http_tenant_guard_ban_check(r, ctx, slot->kind, slot->key,
+                                             slot->len,
+                                             (ngx_uint_t) 2 << i);
+        if (rc != NGX_OK) {
+            return rc;
         }
 
         if (ctx->result != TG_RESULT_ALLOW) {

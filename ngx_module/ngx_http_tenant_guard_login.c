@@ -558,41 +558,44 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
         return ngx_http_tenant_guard_login_refuse(r, ctx, &ws, why);
     }
 
-    /* in Redis mode the workspace's "ban" is the control plane's */
+    /*
+     * In Redis mode the workspace's "ban" is the control plane's; asked
+     * once, since the steps after it may put other questions to Redis.
+     */
 
-    ws_ban = NULL;
+    if (!ctx->login_ban_known) {
+        rc = ngx_http_tenant_guard_store_policy(r, ctx, &ws, &policy);
 
-    rc = ngx_http_tenant_guard_store_policy(r, ctx, &ws, &policy);
+        switch (rc) {
 
-    switch (rc) {
+        case NGX_OK:
+            ctx->login_ban = policy->has_ban
+                ? &policy->ban
+                : &ngx_http_tenant_guard_policy_file_find(r, NULL)->ban;
+            break;
 
-    case NGX_OK:
-        if (policy->has_ban) {
-            ws_ban = &policy->ban;
+        case NGX_AGAIN:
+        case NGX_ERROR:
+            return rc;
+
+        default:
+
+            /* none in Redis, or Redis cannot say: the file's settings
+             * count; an invalid one: the file's too, never none at all */
+
+            break;
         }
 
-        if (ws_ban == NULL) {
-            ws_ban = &ngx_http_tenant_guard_policy_file_find(r, NULL)->ban;
-        }
-
-        break;
-
-    case NGX_AGAIN:
-    case NGX_ERROR:
-        return rc;
-
-    default:
-
-        /* none in Redis, or Redis cannot say: the file's settings count;
-         * an invalid one: the file's too, never no counting at all */
-
-        break;
+        ctx->login_ban_known = 1;
     }
+
+    ws_ban = ctx->login_ban;
 
     ngx_http_tenant_guard_ban_identifier(r, ctx, &ws, &id);
 
-    if (ngx_http_tenant_guard_ban_attempt(r, ctx, &ws, ws_ban) != NGX_OK) {
-        return NGX_ERROR;
+    rc = ngx_http_tenant_guard_ban_attempt(r, ctx, &ws, ws_ban);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     /* a banned login is refused: its outcome is not watched */

@@ -90,6 +90,7 @@ typedef struct {
     ngx_uint_t                    hits;
     ngx_uint_t                    misses;
     ngx_uint_t                    evictions;
+    ngx_uint_t                    state_evictions; /* bans and counters */
     time_t                        state_logged; /* a ban or counter evicted */
     ngx_uint_t                    events_up;  /* the tg:events link */
     time_t                        events_since;
@@ -207,6 +208,10 @@ typedef enum {
 #define NGX_HTTP_TENANT_GUARD_ASK_TOKEN      2
 #define NGX_HTTP_TENANT_GUARD_ASK_REVOKED    3
 #define NGX_HTTP_TENANT_GUARD_ASK_SEEN       4
+#define NGX_HTTP_TENANT_GUARD_ASK_BAN        5
+
+/* how long the zone remembers that Redis has no ban for a key, seconds */
+#define NGX_HTTP_TENANT_GUARD_NO_BAN_TTL     5
 
 /* the login body: not read, being read, read */
 #define NGX_HTTP_TENANT_GUARD_BODY_NONE      0
@@ -264,6 +269,9 @@ typedef struct {
     unsigned                      has_ban_key_any:1;
     u_char                        ban_key_any[32];
     void                         *attempt;
+    ngx_uint_t                    ban_asked;  /* keys read from Redis */
+    const tg_ban_settings_t      *login_ban;  /* the workspace's, Redis */
+    unsigned                      login_ban_known:1;
 } ngx_http_tenant_guard_ctx_t;
 
 
@@ -306,6 +314,8 @@ ngx_uint_t ngx_http_tenant_guard_zone_events_since(
     ngx_http_tenant_guard_zone_t *zone, time_t stored);
 void ngx_http_tenant_guard_zone_remove(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len);
+ngx_uint_t ngx_http_tenant_guard_zone_state_evictions(
+    ngx_http_tenant_guard_zone_t *zone);
 ngx_int_t ngx_http_tenant_guard_zone_put_token(
     ngx_http_tenant_guard_zone_t *zone, u_char *key, u_char *value, size_t n,
     time_t expires, u_char *jti, size_t jti_len);
@@ -346,6 +356,9 @@ void ngx_http_tenant_guard_store_ban_set(ngx_uint_t kind, u_char *key,
     size_t len, long long until, long long now);
 void ngx_http_tenant_guard_store_ban_lift(ngx_uint_t kind, u_char *key,
     size_t len);
+ngx_int_t ngx_http_tenant_guard_store_ban_get(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *key,
+    size_t len, time_t *until);
 
 /* _policy.c */
 const tg_policy_t *ngx_http_tenant_guard_policy_file_find(
