@@ -118,7 +118,8 @@ static void ngx_http_tenant_guard_ban_zone_fail(ngx_log_t *log,
 static ngx_int_t ngx_http_tenant_guard_ban_fail_handler(u_char *value,
     void *data, time_t *expires);
 static ngx_int_t ngx_http_tenant_guard_ban_count(ngx_log_t *log,
-    ngx_uint_t kind, u_char *key, size_t len, const tg_ban_settings_t *b);
+    ngx_uint_t kind, u_char *key, size_t len, const tg_ban_settings_t *b,
+    ngx_uint_t counted);
 static void ngx_http_tenant_guard_ban_counted(void *data, ngx_int_t rc,
     long long count, long long window);
 static void ngx_http_tenant_guard_ban_unsettled(
@@ -411,19 +412,19 @@ ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
     if (identifier && ctx->has_ban_key) {
         (void) ngx_http_tenant_guard_ban_count(r->connection->log,
                                              NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
-                                             ctx->ban_key, 32, &id);
+                                             ctx->ban_key, 32, &id, 0);
     }
 
     if (identifier && ctx->has_ban_key_any) {
         (void) ngx_http_tenant_guard_ban_count(r->connection->log,
                                              NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
-                                             ctx->ban_key_any, 32, &def);
+                                             ctx->ban_key_any, 32, &def, 0);
     }
 
     if (len) {
         (void) ngx_http_tenant_guard_ban_count(r->connection->log,
                                              NGX_HTTP_TENANT_GUARD_KIND_BAN_IP,
-                                             key, len, &address);
+                                             key, len, &address, 0);
     }
 }
 
@@ -536,6 +537,12 @@ ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
             return NGX_OK;
         }
     }
+
+    /*
+     * Counted here now.  With Redis the cluster's count is taken when the
+     * attempt is settled: a host's own early count would ban on its own,
+     * unseen by the others, and hold back the count that bans everywhere.
+     */
 
     if (!a->redis) {
         for (i = 0; i < a->n; i++) {
@@ -740,13 +747,11 @@ ngx_http_tenant_guard_ban_settle_attempt(ngx_http_tenant_guard_attempt_t *a,
     for (i = 0; i < a->n; i++) {
         slot = &a->slots[i];
 
-        if (a->redis) {
-            if (failed) {
-                (void) ngx_http_tenant_guard_ban_count(a->log, slot->kind,
-                                                       slot->key, slot->len,
-                                                       &slot->settings);
-            }
-
+        if (a->redis && failed) {
+            (void) ngx_http_tenant_guard_ban_count(a->log, slot->kind,
+                                                   slot->key, slot->len,
+                                                   &slot->settings,
+                                                   slot->window != -1);
             continue;
         }
 
@@ -828,7 +833,7 @@ ngx_http_tenant_guard_ban_fail_handler(u_char *value, void *data,
 
 static ngx_int_t
 ngx_http_tenant_guard_ban_count(ngx_log_t *log, ngx_uint_t kind, u_char *key,
-    size_t len, const tg_ban_settings_t *b)
+    size_t len, const tg_ban_settings_t *b, ngx_uint_t counted)
 {
     long long                           longest;
     ngx_http_tenant_guard_count_t      *count;
@@ -858,7 +863,7 @@ ngx_http_tenant_guard_ban_count(ngx_log_t *log, ngx_uint_t kind, u_char *key,
 
     count->settings = *b;
     count->kind = kind;
-    count->replay = 0;
+    count->replay = counted;    /* in the zone already: not again */
     count->now = ngx_time();
     count->len = len;
     ngx_memcpy(count->key, key, len);

@@ -66,10 +66,19 @@ ok(defined TG::Redis::poll(
        sub { @{ $r->cmd('KEYS', 'tg:ban:*') || [] } >= 400 }, 5),
    '400 address bans are in Redis');
 
-ok($n->wait_log(qr/is full of bans and failure counters: the oldest ban was evicted/, 5),
-   'the zone evicted bans, and said so');
+ok($n->wait_log(qr/is full of bans and failure counters: the oldest \w+ was evicted/, 5),
+   'the zone evicted state, and said so');
 
+# the first /64's key (the address masked to 64 bits, in hex)
+my $first_key = 'tg:ban:{ip:20010db8000000010000000000000000}';
+ok($r->cmd('EXISTS', $first_key), "the first /64's ban is in Redis");
+
+$r->monitor;
+$r->monitor_lines;
 my $res = login('2001:db8:0:1::beef', 'someone');
+my @asked = grep { /"GET" "\Q$first_key\E"/ } $r->monitor_lines(0.1);
+$r->monitor_stop;
+is(scalar @asked, 1, 'the zone had lost the ban: it was asked of Redis');
 TG::Redis::refused($res, 429, 'banned',
                    'the first /64, evicted from the zone, is still banned '
                    . '(read from Redis)');
