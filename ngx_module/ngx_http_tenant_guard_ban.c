@@ -50,7 +50,7 @@ typedef struct {
 typedef struct {
     ngx_uint_t                    kind;
     size_t                        len;
-    u_char                        key[32];
+    u_char                        key[33];   /* and 'f': in flight */
     tg_ban_settings_t             settings;
     long long                     window;
     int                           level;     /* this attempt banned */
@@ -98,6 +98,12 @@ static void ngx_http_tenant_guard_ban_settings(ngx_http_request_t *r,
 static ngx_int_t ngx_http_tenant_guard_ban_start_handler(u_char *value,
     void *data, time_t *expires);
 static ngx_int_t ngx_http_tenant_guard_ban_release_handler(u_char *value,
+    void *data, time_t *expires);
+static ngx_int_t ngx_http_tenant_guard_ban_inflight(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_attempt_t *a);
+static ngx_int_t ngx_http_tenant_guard_ban_inflight_handler(u_char *value,
+    void *data, time_t *expires);
+static ngx_int_t ngx_http_tenant_guard_ban_landed_handler(u_char *value,
     void *data, time_t *expires);
 static void ngx_http_tenant_guard_ban_attempt_cleanup(void *data);
 static void ngx_http_tenant_guard_ban_settle_attempt(
@@ -602,6 +608,9 @@ ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
         /* the slots counted before a refusal stay counted */
 
         a->n = i;
+
+    } else if (ngx_http_tenant_guard_ban_inflight(r, ctx, a) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -614,8 +623,15 @@ ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
 
     ctx->attempt = a;
 
+    /* refused: no response to wait for; the slots in flight are free */
+
     if (ctx->result != TG_RESULT_ALLOW) {
-        a->settled = 1;
+        if (a->redis) {
+            ngx_http_tenant_guard_ban_settle_attempt(a, 0);
+
+        } else {
+            a->settled = 1;
+        }
     }
 
     return NGX_OK;
@@ -706,6 +722,124 @@ ngx_http_tenant_guard_ban_release_handler(u_char *value, void *data,
 }
 
 
+/*
+ * With Redis, the cluster's count comes when attempts end; meanwhile no
+ * more attempts of one key may be in flight on this host than the lowest
+ * threshold, so that a burst meets the ban its first attempts lead to.
+ * The in-flight count is a zone entry of its own (the key and an 'f').
+ */
+
+typedef struct {
+    long long                     limit;
+    time_t                        now;
+    ngx_uint_t                    refused;
+} ngx_http_tenant_guard_inflight_t;
+
+
+static ngx_int_t
+ngx_http_tenant_guard_ban_inflight(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_attempt_t *a)
+{
+    ngx_uint_t                          i;
+    ngx_http_tenant_guard_slot_t       *slot;
+    ngx_http_tenant_guard_inflight_t    f;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    for (i = 0; i < a->n; i++) {
+        slot = &a->slots[i];
+        slot->window = -1;
+
+        f.limit = tg_ban_lowest(&slot->settings,
+                              slot->kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP);
+        f.now = ngx_time();
+        f.refused = 0;
+
+        if (f.limit == 0) {
+            continue;
+        }
+
+        slot->key[slot->len] = 'f';
+
+        if (ngx_http_tenant_guard_zone_update(tmcf->zone, slot->kind,
+                                   slot->key, slot->len + 1,
+                                   sizeof(tg_ban_state_t),
+                                   ngx_http_tenant_guard_ban_inflight_handler,
+                                   &f)
+            != NGX_OK)
+        {
+            continue;
+        }
+
+        if (f.refused) {
+            ctx->result = TG_RESULT_BANNED;
+            ctx->retry = 1;
+            ngx_str_set(&ctx->detail, "too many attempts at once");
+            break;
+        }
+
+        slot->window = 0;
+    }
+
+    /* the slots held before a refusal are given back when it ends */
+
+    for ( /* void */ ; i < a->n; i++) {
+        a->slots[i].window = -1;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_ban_inflight_handler(u_char *value, void *data,
+    time_t *expires)
+{
+    ngx_http_tenant_guard_inflight_t *f = data;
+
+    tg_ban_state_t  s;
+
+    ngx_memcpy(&s, value, sizeof(tg_ban_state_t));
+
+    if (s.count >= f->limit) {
+        f->refused = 1;
+        return NGX_OK;
+    }
+
+    s.count++;
+    ngx_memcpy(value, &s, sizeof(tg_ban_state_t));
+
+    /* a bound, should a worker die with attempts in flight */
+
+    *expires = f->now + 600;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_ban_landed_handler(u_char *value, void *data,
+    time_t *expires)
+{
+    tg_ban_state_t  s;
+
+    ngx_memcpy(&s, value, sizeof(tg_ban_state_t));
+
+    if (s.count > 0) {
+        s.count--;
+    }
+
+    ngx_memcpy(value, &s, sizeof(tg_ban_state_t));
+
+    if (*expires == 0) {
+        *expires = ngx_time() + 1;
+    }
+
+    return NGX_OK;
+}
+
+
 /* the response of a login: failed or not */
 
 void
@@ -747,11 +881,23 @@ ngx_http_tenant_guard_ban_settle_attempt(ngx_http_tenant_guard_attempt_t *a,
     for (i = 0; i < a->n; i++) {
         slot = &a->slots[i];
 
-        if (a->redis && failed) {
-            (void) ngx_http_tenant_guard_ban_count(a->log, slot->kind,
-                                                   slot->key, slot->len,
-                                                   &slot->settings,
-                                                   slot->window != -1);
+        if (a->redis) {
+            if (failed) {
+                (void) ngx_http_tenant_guard_ban_count(a->log, slot->kind,
+                                                       slot->key, slot->len,
+                                                       &slot->settings, 0);
+            }
+
+            if (slot->window != -1) {
+                slot->key[slot->len] = 'f';
+
+                (void) ngx_http_tenant_guard_zone_update(tmcf->zone,
+                                    slot->kind, slot->key, slot->len + 1,
+                                    sizeof(tg_ban_state_t),
+                                    ngx_http_tenant_guard_ban_landed_handler,
+                                    NULL);
+            }
+
             continue;
         }
 

@@ -243,3 +243,25 @@ tg_ban_stricter(const tg_ban_level_t *a, const tg_ban_level_t *b,
 
     *out = l;
 }
+
+
+long long
+tg_ban_lowest(const tg_ban_settings_t *b, int address)
+{
+    int            i, n;
+    long long      lowest;
+    tg_ban_rule_t  rules[2];
+
+    n = tg_ban_rules(b, address, rules);
+    lowest = 0;
+
+    for (i = 0; i < n; i++) {
+        if (tg_ban_level_on(rules[i].level)
+            && (lowest == 0 || rules[i].level->threshold < lowest))
+        {
+            lowest = rules[i].level->threshold;
+        }
+    }
+
+    return lowest;
+}

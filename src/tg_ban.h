@@ -81,6 +81,13 @@ extern const char  tg_ban_count_script[];
 void tg_ban_stricter(const tg_ban_level_t *a, const tg_ban_level_t *b,
     tg_ban_level_t *out);
 
+/*
+ * The lowest threshold of the levels in use for an identifier or an
+ * address, 0 when none is: how many attempts may be in flight at once
+ * before any of them could have banned.
+ */
+long long tg_ban_lowest(const tg_ban_settings_t *b, int address);
+
 /* seconds left of a ban in force (rounded up), or 0 */
 long long tg_ban_retry_after(const tg_ban_state_t *s, long long now);
 

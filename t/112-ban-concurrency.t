@@ -8,7 +8,10 @@
 #     level (10, 5 of them counted above) lets 5 more through;
 #   - a client that aborts a login while the upstream thinks keeps its
 #     count (settled by the pool cleanup), even though the upstream would
-#     have answered 200.
+#     have answered 200;
+#   - in Redis mode (the cluster's count is taken when attempts end), no
+#     more guesses of one key are in flight on a host than the threshold:
+#     40 parallel guesses, 5 reach the upstream, and their failures ban.
 #
 # Plain Test::More on TG::Redis::Nginx (which needs no Redis).
 
@@ -107,6 +110,7 @@ C
 # n requests sent at once, then every answer read: [status, error] each
 sub burst {
     my (@logins) = @_;
+    my $ngx = $main::target;
     my @socks;
     for my $id (@logins) {
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
@@ -131,6 +135,8 @@ sub burst {
 }
 
 sub count { my ($st, @res) = @_; return scalar grep { $_->[0] == $st } @res }
+
+our $target = $ngx;
 
 # one identifier, 40 at once
 my @res = burst(('alice') x 40);
@@ -190,10 +196,52 @@ ok(defined TG::Redis::poll(sub {
    'the login the client aborted kept its count: carol is banned');
 TG::Redis::refused($res, 429, 'banned', 'the refusal is 429 banned');
 
-for my $n ($ngx, $ab) {
+$ab->stop;
+
+# ---- Redis mode: the host bounds what is in flight
+my $r = TG::Redis->start;
+my $rn = TG::Redis::Nginx->new(
+    name => 'redis',
+    workers => 2,
+    policy => {default => {ban => {
+        blockingForClientEnabled => JSON::PP::true,
+        firstBanThreshold => 5, firstBanCollectingTime => 60,
+        firstBanDuration => 60}}},
+    http_config => "tenant_guard_zone zone=tg:1m;\n"
+                   . "tenant_guard_redis " . $r->addr . ";\n"
+                   . "tenant_guard_policy_file \$TEST_NGINX_POLICY;\n",
+    config => <<"C",
+location = /auth/login {
+    tenant_guard_login identifier=\$http_x_login;
+    proxy_read_timeout 10s;
+    proxy_pass http://127.0.0.1:$slow_port/login;
+}
+C
+)->start;
+ok($r->wait_links(clients => 2, subscribers => 1), 'redis: linked');
+
+$target = $rn;
+$before = hits();
+@res = burst(('dave') x 40);
+is(count(401, @res), 5, 'redis: 40 parallel guesses of dave, 5 answered '
+                        . 'by the upstream');
+is(count(429, @res), 35, 'redis: the 35 others: 429');
+is(hits() - $before, 5, 'redis: the upstream saw 5');
+
+ok(defined TG::Redis::poll(sub {
+       $res = $rn->get('/auth/login', 'X-Login: dave');
+       ($res->{status} // 0) == 429
+           && ($res->{json}{error_description} // '')
+              eq 'the login identifier is banned';
+   }, 3, 0.1),
+   "redis: the 5 failures, counted in Redis, ban dave");
+is(hits() - $before, 5, 'redis: and nothing more reached the upstream');
+
+for my $n ($ngx, $ab, $rn) {
     is(join("\n", $n->bad_log_lines), '', 'no alert in the error log');
 }
 
-$ab->stop;
+$rn->stop;
+$r->stop;
 
 done_testing();

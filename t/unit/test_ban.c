@@ -515,6 +515,29 @@ test_stricter(void)
 }
 
 
+static void
+test_lowest(void)
+{
+    tg_ban_settings_t  b;
+
+    memset(&b, 0, sizeof(b));
+    b.blocking = 1;
+    b.first.threshold = 5; b.first.collecting = 60; b.first.duration = 60;
+    b.second.threshold = 3; b.second.collecting = 60; b.second.duration = 60;
+    b.permanent.threshold = 50; b.permanent.collecting = 60;
+    b.permanent.duration = 60;
+
+    is_int(tg_ban_lowest(&b, 0), 3, "lowest: the lower of the two levels");
+    is_int(tg_ban_lowest(&b, 1), 50, "lowest: the address's level");
+
+    b.second.duration = 0;
+    is_int(tg_ban_lowest(&b, 0), 5, "lowest: a level off does not count");
+
+    b.blocking = 0;
+    is_int(tg_ban_lowest(&b, 0), 0, "lowest: blocking off, none");
+}
+
+
 int
 main(void)
 {
@@ -527,6 +550,7 @@ main(void)
     test_retry_expires();
     test_window_count();
     test_stricter();
+    test_lowest();
 
     return tap_done();
 }
