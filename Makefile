@@ -63,6 +63,7 @@ export TG_MODULE
 # own libasan, so "make asan" needs nothing more.  libyaml-libyaml-perl
 # and yamllint: t/096-kubernetes.t reads and lints deploy/kubernetes/.
 DEB_PACKAGES := nginx nginx-dev libjansson-dev libhiredis-dev libssl-dev \
+                libutf8proc-dev \
                 redis-server wrk libcrypt-jwt-perl libtest-base-perl \
                 libyaml-libyaml-perl yamllint libio-socket-ssl-perl openssl \
                 curl gcc make $(DEB_PACKAGES_NGINX_SRC)

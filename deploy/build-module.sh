@@ -28,7 +28,7 @@
 # sources are not here and only this module is built; --with-compat keeps
 # the module loadable regardless.  Needs a C compiler, make, and the -dev
 # packages of jansson, hiredis, OpenSSL, PCRE2 and zlib (Debian:
-# libjansson-dev libhiredis-dev libssl-dev libpcre2-dev zlib1g-dev).
+# libjansson-dev libhiredis-dev libssl-dev libutf8proc-dev libpcre2-dev zlib1g-dev).
 set -euo pipefail
 
 die() { echo "build-module.sh: $*" >&2; exit 1; }

@@ -284,6 +284,10 @@ json_seeds(void)
          "{\"x\":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}");
     text("fuzz_json_field", "duplicate", "{\"username\":\"a\","
          "\"username\":\"b\"}");
+    text("fuzz_ident", "email", " Alice@Example.COM ");
+    text("fuzz_ident", "fullwidth", "\xef\xbc\xa1lice\xe2\x80\x8b");
+    text("fuzz_ident", "form", "password=x&user%6Eame=a%40b+c");
+    text("fuzz_ident", "json", "{\"username\":\"\\u00e9\"}");
 }
 
 

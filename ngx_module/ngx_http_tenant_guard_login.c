@@ -11,25 +11,47 @@
 #include "ngx_http_tenant_guard_module.h"
 
 
-#define NGX_HTTP_TENANT_GUARD_MAX_BODY   65536
+/* what a source gave: a value, none, or a body that cannot be read */
+#define NGX_HTTP_TENANT_GUARD_SOURCE_OK       0
+#define NGX_HTTP_TENANT_GUARD_SOURCE_NONE     1
+#define NGX_HTTP_TENANT_GUARD_SOURCE_BAD      2
 
 
+static char *ngx_http_tenant_guard_login_body_max_check(ngx_conf_t *cf,
+    void *post, void *data);
 static char *ngx_http_tenant_guard_login_source(ngx_conf_t *cf,
     ngx_http_tenant_guard_source_t *src, ngx_str_t *value);
 static void ngx_http_tenant_guard_login_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_tenant_guard_login_body_filter(
+    ngx_http_request_t *r, ngx_chain_t *in);
 static ngx_int_t ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+static ngx_int_t ngx_http_tenant_guard_login_refuse(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, const char *why);
 static ngx_int_t ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
-    ngx_http_tenant_guard_source_t *src, ngx_str_t *value);
-static ngx_int_t ngx_http_tenant_guard_login_body(ngx_http_request_t *r,
-    ngx_str_t *body);
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_source_t *src,
+    ngx_str_t *value, ngx_uint_t *what);
+static ngx_int_t ngx_http_tenant_guard_login_normalize(ngx_http_request_t *r,
+    ngx_str_t *value, const char **why);
 static ngx_int_t ngx_http_tenant_guard_login_header_filter(
     ngx_http_request_t *r);
 static void ngx_http_tenant_guard_login_outcome(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx);
+static void ngx_http_tenant_guard_login_reset(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx);
+
+
+ngx_conf_post_t  ngx_http_tenant_guard_login_body_max_post = {
+    ngx_http_tenant_guard_login_body_max_check
+};
+
+
+static ngx_str_t  ngx_http_tenant_guard_reset_header =
+    ngx_string("X-Tenant-Guard-Reset");
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_request_body_filter_pt   ngx_http_next_request_body_filter;
 
 
 /*
@@ -155,9 +177,28 @@ ngx_http_tenant_guard_login(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         n[1] = NGX_HTTP_FORBIDDEN;
     }
 
-    login->body = (login->identifier.field.len || login->workspace.field.len);
+    /* a reset is judged by its response; only its workspace is read */
+
+    login->body = (login->workspace.field.len
+                   || (!login->reset && login->identifier.field.len));
 
     lcf->login = login;
+
+    return NGX_CONF_OK;
+}
+
+
+/* tenant_guard_login_body_max: a login body is kept in memory */
+
+static char *
+ngx_http_tenant_guard_login_body_max_check(ngx_conf_t *cf, void *post,
+    void *data)
+{
+    size_t  *sp = data;
+
+    if (*sp == 0 || *sp > 1024 * 1024) {
+        return "must be from 1 to 1m";
+    }
 
     return NGX_CONF_OK;
 }
@@ -214,15 +255,20 @@ ngx_http_tenant_guard_login_init(ngx_conf_t *cf)
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_tenant_guard_login_header_filter;
 
+    ngx_http_next_request_body_filter = ngx_http_top_request_body_filter;
+    ngx_http_top_request_body_filter =
+                                      ngx_http_tenant_guard_login_body_filter;
+
     return NGX_OK;
 }
 
 
 /*
  * The login step of a login or reset endpoint: its body is read while the
- * request waits, then its identifier is looked up.  A login is refused
- * while its identifier is banned; a reset never is, since a banned user
- * could not lift the ban otherwise.
+ * request waits, then its identifier is read, normalized and looked up.
+ * A login whose identifier cannot be read is refused and counted for its
+ * address; a banned one is refused; any other starts an attempt.  A reset
+ * is never refused: its response says what it lifts.
  */
 
 ngx_int_t
@@ -242,7 +288,21 @@ ngx_http_tenant_guard_login_step(ngx_http_request_t *r,
         switch (ctx->body) {
 
         case NGX_HTTP_TENANT_GUARD_BODY_NONE:
+
+            /* a body announced over the bound is not read at all */
+
+            if (r->headers_in.content_length_n > (off_t) lcf->login_body_max)
+            {
+                ctx->body = NGX_HTTP_TENANT_GUARD_BODY_READ;
+                ctx->body_over = 1;
+                break;
+            }
+
             ctx->body = NGX_HTTP_TENANT_GUARD_BODY_READING;
+
+            /* the body filter keeps it in memory: never a temporary file */
+
+            r->request_body_in_file_only = 0;
 
             rc = ngx_http_read_client_request_body(r,
                                      ngx_http_tenant_guard_login_body_handler);
@@ -262,13 +322,119 @@ ngx_http_tenant_guard_login_step(ngx_http_request_t *r,
 }
 
 
+/*
+ * The body the login location reads: what nginx has read is copied into
+ * a buffer of the request's own, at most tenant_guard_login_body_max
+ * bytes, and nginx's buffers are given back at once, so that nothing is
+ * written to a temporary file whatever the framing (many small chunks) or
+ * client_body_buffer_size; the body handler hands the copy on upstream.
+ * Past the bound the rest is read and dropped: the login is refused.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_login_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in)
+{
+    size_t                             size;
+    ngx_buf_t                         *b, *lb;
+    ngx_chain_t                       *cl, last;
+    ngx_http_tenant_guard_ctx_t       *ctx;
+    ngx_http_tenant_guard_loc_conf_t  *lcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_tenant_guard_module);
+
+    if (ctx == NULL || ctx->body != NGX_HTTP_TENANT_GUARD_BODY_READING
+        || r != r->main)
+    {
+        return ngx_http_next_request_body_filter(r, in);
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
+
+    if (ctx->body_buf == NULL) {
+        ctx->body_buf = ngx_pnalloc(r->pool, lcf->login_body_max);
+        if (ctx->body_buf == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file && !ngx_buf_in_memory(b)) {
+            ctx->body_over = 1;
+            b->file_pos = b->file_last;
+        }
+
+        if (ngx_buf_in_memory(b)) {
+            size = b->last - b->pos;
+
+            if (!ctx->body_over && size > lcf->login_body_max - ctx->body_len)
+            {
+                ctx->body_over = 1;
+            }
+
+            if (!ctx->body_over) {
+                ngx_memcpy(ctx->body_buf + ctx->body_len, b->pos, size);
+                ctx->body_len += size;
+            }
+
+            b->pos = b->last;
+        }
+
+        if (b->last_buf) {
+
+            /* the end, as a buffer with no data: nginx's is given back */
+
+            lb = ngx_calloc_buf(r->pool);
+            if (lb == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            lb->last_buf = 1;
+
+            last.buf = lb;
+            last.next = NULL;
+
+            return ngx_http_next_request_body_filter(r, &last);
+        }
+    }
+
+    return ngx_http_next_request_body_filter(r, NULL);
+}
+
+
 static void
 ngx_http_tenant_guard_login_body_handler(ngx_http_request_t *r)
 {
+    ngx_buf_t                    *b;
+    ngx_chain_t                  *cl;
     ngx_http_tenant_guard_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_tenant_guard_module);
     ctx->body = NGX_HTTP_TENANT_GUARD_BODY_READ;
+
+    /* the copy goes upstream in place of the buffers given back */
+
+    if (ctx->body_len && !ctx->body_over && r->request_body != NULL) {
+        b = ngx_calloc_buf(r->pool);
+        cl = ngx_alloc_chain_link(r->pool);
+
+        if (b == NULL || cl == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        b->start = ctx->body_buf;
+        b->pos = b->start;
+        b->last = b->start + ctx->body_len;
+        b->end = b->last;
+        b->temporary = 1;
+
+        cl->buf = b;
+        cl->next = r->request_body->bufs;
+        r->request_body->bufs = cl;
+    }
 
     r->preserve_body = 1;
     r->write_event_handler = ngx_http_core_run_phases;
@@ -285,6 +451,7 @@ ngx_int_t
 ngx_http_tenant_guard_login_sources(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
+    ngx_uint_t                      what;
     ngx_http_tenant_guard_login_t  *login;
 
     login = lcf->login;
@@ -296,16 +463,16 @@ ngx_http_tenant_guard_login_sources(ngx_http_request_t *r,
     ctx->login_sources = 1;
 
     if (login->workspace.cv != NULL
-        && ngx_http_tenant_guard_login_value(r, &login->workspace,
-                                             &ctx->login_ws)
+        && ngx_http_tenant_guard_login_value(r, ctx, &login->workspace,
+                                             &ctx->login_ws, &what)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     if (login->identifier.cv != NULL
-        && ngx_http_tenant_guard_login_value(r, &login->identifier,
-                                             &ctx->login_id)
+        && ngx_http_tenant_guard_login_value(r, ctx, &login->identifier,
+                                             &ctx->login_id, &what)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -319,7 +486,12 @@ static ngx_int_t
 ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
+    ngx_int_t                       rc;
     ngx_str_t                       id, ws;
+    ngx_uint_t                      what;
+    const char                     *why;
+    const tg_policy_t              *policy;
+    const tg_ban_settings_t        *ws_ban;
     ngx_http_tenant_guard_login_t  *login;
 
     login = lcf->login;
@@ -327,20 +499,103 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
     ws = ctx->login_ws;
     id = ctx->login_id;
 
-    if ((login->workspace.cv == NULL
-         && ngx_http_tenant_guard_login_value(r, &login->workspace, &ws)
+    /* a reset's workspace, as far as it can be read: it is never refused */
+
+    if (login->workspace.cv == NULL) {
+        if (ngx_http_tenant_guard_login_value(r, ctx, &login->workspace,
+                                              &ws, &what)
             != NGX_OK)
-        || (login->identifier.cv == NULL
-            && ngx_http_tenant_guard_login_value(r, &login->identifier, &id)
-               != NGX_OK))
-    {
-        return NGX_ERROR;
+        {
+            return NGX_ERROR;
+        }
+
+        if (what == NGX_HTTP_TENANT_GUARD_SOURCE_BAD) {
+            ngx_str_null(&ws);
+
+            if (!login->reset) {
+                return ngx_http_tenant_guard_login_refuse(r, ctx, &ws,
+                                            "the login body cannot be read");
+            }
+        }
     }
 
     ctx->login_ws = ws;
 
-    if (id.len) {
-        ngx_http_tenant_guard_ban_identifier(r, ctx, &ws, &id, !login->reset);
+    if (login->reset) {
+        ctx->login = login;
+        return NGX_OK;
+    }
+
+    what = id.len ? NGX_HTTP_TENANT_GUARD_SOURCE_OK
+                  : NGX_HTTP_TENANT_GUARD_SOURCE_NONE;
+
+    if (login->identifier.cv == NULL
+        && ngx_http_tenant_guard_login_value(r, ctx, &login->identifier, &id,
+                                             &what)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (what == NGX_HTTP_TENANT_GUARD_SOURCE_BAD) {
+        return ngx_http_tenant_guard_login_refuse(r, ctx, &ws,
+                                   ctx->body_over
+                                   ? "the login body is over "
+                                     "tenant_guard_login_body_max"
+                                   : "the login body cannot be read");
+    }
+
+    if (what == NGX_HTTP_TENANT_GUARD_SOURCE_NONE) {
+        return ngx_http_tenant_guard_login_refuse(r, ctx, &ws,
+                                         "the login has no identifier");
+    }
+
+    if (ngx_http_tenant_guard_login_normalize(r, &id, &why) != NGX_OK) {
+        if (why == NULL) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_tenant_guard_login_refuse(r, ctx, &ws, why);
+    }
+
+    /*
+     * In Redis mode the workspace's "ban" is the control plane's; asked
+     * once, since the steps after it may put other questions to Redis.
+     */
+
+    if (!ctx->login_ban_known) {
+        rc = ngx_http_tenant_guard_store_policy(r, ctx, &ws, &policy);
+
+        switch (rc) {
+
+        case NGX_OK:
+            ctx->login_ban = policy->has_ban
+                ? &policy->ban
+                : &ngx_http_tenant_guard_policy_file_find(r, NULL)->ban;
+            break;
+
+        case NGX_AGAIN:
+        case NGX_ERROR:
+            return rc;
+
+        default:
+
+            /* none in Redis, or Redis cannot say: the file's settings
+             * count; an invalid one: the file's too, never none at all */
+
+            break;
+        }
+
+        ctx->login_ban_known = 1;
+    }
+
+    ws_ban = ctx->login_ban;
+
+    ngx_http_tenant_guard_ban_identifier(r, ctx, &ws, &id);
+
+    rc = ngx_http_tenant_guard_ban_attempt(r, ctx, &ws, ws_ban);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     /* a banned login is refused: its outcome is not watched */
@@ -353,107 +608,150 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
 }
 
 
-/* a source's value; a missing body field, like a missing variable, is "" */
+/* an identifier that cannot be determined: 400, counted for the address */
 
 static ngx_int_t
-ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
-    ngx_http_tenant_guard_source_t *src, ngx_str_t *value)
+ngx_http_tenant_guard_login_refuse(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, const char *why)
 {
-    int        rc;
-    size_t     len;
-    ngx_str_t  body;
-    char       buf[NGX_HTTP_TENANT_GUARD_MAX_ID];
+    ngx_http_tenant_guard_ban_fail(r, ctx, ws, 0);
 
-    ngx_str_null(value);
-
-    if (src->cv != NULL) {
-        if (ngx_http_complex_value(r, src->cv, value) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (value->len > NGX_HTTP_TENANT_GUARD_MAX_ID) {
-            ngx_str_null(value);
-        }
-
-        return NGX_OK;
-    }
-
-    if (src->field.len == 0
-        || ngx_http_tenant_guard_login_body(r, &body) != NGX_OK)
-    {
-        return NGX_OK;
-    }
-
-    rc = tg_json_field_string(body.data, body.len, (char *) src->field.data,
-                              buf, sizeof(buf), &len);
-
-    if (rc == 1 && len > 0) {
-        value->data = ngx_pnalloc(r->pool, len);
-        if (value->data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(value->data, buf, len);
-        value->len = len;
-    }
+    ctx->result = TG_RESULT_BAD_LOGIN;
+    ctx->detail.data = (u_char *) why;
+    ctx->detail.len = ngx_strlen(why);
 
     return NGX_OK;
 }
 
 
 /*
- * The request body when it is in memory and small: a body written to a
- * temporary file, or a large one, gives no identifier, never an error.
+ * A source's value, raw: a variable (NONE when empty), or a top-level
+ * field of the body, read as the body's Content-Type says (form-urlencoded,
+ * otherwise JSON); BAD when the body cannot be read that way.
  */
 
 static ngx_int_t
-ngx_http_tenant_guard_login_body(ngx_http_request_t *r, ngx_str_t *body)
+ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_source_t *src,
+    ngx_str_t *value, ngx_uint_t *what)
 {
-    u_char       *p;
-    size_t        len;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
+    int               rc;
+    size_t            len;
+    ngx_str_t        *type;
+    const u_char     *body;
+    u_char            buf[4 * NGX_HTTP_TENANT_GUARD_MAX_ID];
+    static u_char     empty[] = "";
 
-    if (r->request_body == NULL || r->request_body->bufs == NULL
-        || r->request_body->temp_file)
+    ngx_str_null(value);
+    *what = NGX_HTTP_TENANT_GUARD_SOURCE_NONE;
+
+    if (src->cv != NULL) {
+        if (ngx_http_complex_value(r, src->cv, value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (value->len > sizeof(buf)) {
+            *what = NGX_HTTP_TENANT_GUARD_SOURCE_BAD;
+            ngx_str_null(value);
+
+        } else if (value->len) {
+            *what = NGX_HTTP_TENANT_GUARD_SOURCE_OK;
+        }
+
+        return NGX_OK;
+    }
+
+    if (src->field.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ctx->body_over) {
+        *what = NGX_HTTP_TENANT_GUARD_SOURCE_BAD;
+        return NGX_OK;
+    }
+
+    body = ctx->body_buf ? ctx->body_buf : empty;
+    len = ctx->body_len;
+
+    type = (r->headers_in.content_type != NULL)
+           ? &r->headers_in.content_type->value : NULL;
+
+    if (type != NULL
+        && type->len >= sizeof("application/x-www-form-urlencoded") - 1
+        && ngx_strncasecmp(type->data,
+                           (u_char *) "application/x-www-form-urlencoded",
+                           sizeof("application/x-www-form-urlencoded") - 1)
+           == 0
+        && (type->len == sizeof("application/x-www-form-urlencoded") - 1
+            || type->data[sizeof("application/x-www-form-urlencoded") - 1]
+               == ';'
+            || type->data[sizeof("application/x-www-form-urlencoded") - 1]
+               == ' '))
     {
-        return NGX_DECLINED;
+        rc = tg_ident_form_field(body, len, (char *) src->field.data, buf,
+                                 sizeof(buf), &len);
+
+    } else {
+        rc = tg_ident_json_field(body, len, (char *) src->field.data, buf,
+                                 sizeof(buf), &len);
     }
 
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (ngx_buf_special(b)) {
-            continue;
-        }
-
-        if (b->in_file || !ngx_buf_in_memory(b)) {
-            return NGX_DECLINED;
-        }
-
-        len += b->last - b->pos;
+    if (rc == -1) {
+        *what = NGX_HTTP_TENANT_GUARD_SOURCE_BAD;
+        return NGX_OK;
     }
 
-    if (len == 0 || len > NGX_HTTP_TENANT_GUARD_MAX_BODY) {
-        return NGX_DECLINED;
+    if (rc == 0) {
+        return NGX_OK;
     }
 
-    body->data = ngx_pnalloc(r->pool, len);
-    if (body->data == NULL) {
+    value->data = ngx_pnalloc(r->pool, len + 1);
+    if (value->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = body->data;
+    ngx_memcpy(value->data, buf, len);
+    value->len = len;
 
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        if (!ngx_buf_special(cl->buf)) {
-            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-        }
+    /* "" is a field that is there: the normalization refuses it */
+
+    *what = NGX_HTTP_TENANT_GUARD_SOURCE_OK;
+
+    return NGX_OK;
+}
+
+
+/* NGX_DECLINED with *why: the identifier is not one; NGX_ERROR: no memory */
+
+static ngx_int_t
+ngx_http_tenant_guard_login_normalize(ngx_http_request_t *r,
+    ngx_str_t *value, const char **why)
+{
+    int      rc;
+    size_t   n;
+    u_char  *out;
+
+    *why = NULL;
+
+    out = ngx_pnalloc(r->pool, NGX_HTTP_TENANT_GUARD_MAX_ID);
+    if (out == NULL) {
+        return NGX_ERROR;
     }
 
-    body->len = len;
+    rc = tg_ident_normalize(value->data, value->len, out,
+                            NGX_HTTP_TENANT_GUARD_MAX_ID, &n);
+
+    if (rc == TG_IDENT_NOMEM) {
+        return NGX_ERROR;
+    }
+
+    if (rc != TG_IDENT_OK) {
+        *why = tg_ident_error(rc);
+        return NGX_DECLINED;
+    }
+
+    value->data = out;
+    value->len = n;
 
     return NGX_OK;
 }
@@ -488,10 +786,7 @@ ngx_http_tenant_guard_login_outcome(ngx_http_request_t *r,
     status = r->headers_out.status;
 
     if (ctx->login->reset) {
-        if (status >= 200 && status <= 299) {
-            ngx_http_tenant_guard_ban_lift(r, ctx);
-        }
-
+        ngx_http_tenant_guard_login_reset(r, ctx);
         return;
     }
 
@@ -499,9 +794,87 @@ ngx_http_tenant_guard_login_outcome(ngx_http_request_t *r,
 
     for (i = 0; i < ctx->login->fail->nelts; i++) {
         if (code[i] == status) {
-            ngx_http_tenant_guard_ban_fail(r, ctx, &ctx->login_ws,
-                                           ctx->has_ban_key);
+            ngx_http_tenant_guard_ban_settle(r, ctx, 1);
             return;
         }
     }
+
+    ngx_http_tenant_guard_ban_settle(r, ctx, 0);
+}
+
+
+/*
+ * A reset lifts what its upstream confirms: a 2xx that names the
+ * identifier in X-Tenant-Guard-Reset.  The header never reaches the
+ * client; a 2xx without it, or with two, lifts nothing.
+ */
+
+static void
+ngx_http_tenant_guard_login_reset(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx)
+{
+    ngx_str_t         id;
+    ngx_uint_t        i, n;
+    const char       *why;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    ngx_str_null(&id);
+    n = 0;
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0
+            || h[i].key.len != ngx_http_tenant_guard_reset_header.len
+            || ngx_strncasecmp(h[i].key.data,
+                               ngx_http_tenant_guard_reset_header.data,
+                               h[i].key.len)
+               != 0)
+        {
+            continue;
+        }
+
+        id = h[i].value;
+        n++;
+
+        h[i].hash = 0;
+    }
+
+    if (r->headers_out.status < 200 || r->headers_out.status > 299) {
+        return;
+    }
+
+    if (n != 1) {
+        if (n > 1) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "tenant_guard: password reset: the upstream "
+                          "named %ui identifiers, none is lifted", n);
+        }
+
+        return;
+    }
+
+    if (ngx_http_tenant_guard_login_normalize(r, &id, &why) != NGX_OK) {
+        if (why != NULL) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "tenant_guard: password reset: %s", why);
+        }
+
+        return;
+    }
+
+    ngx_http_tenant_guard_ban_lift(r, ctx, &ctx->login_ws, &id);
 }

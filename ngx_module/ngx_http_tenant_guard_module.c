@@ -280,6 +280,20 @@ static ngx_command_t  ngx_http_tenant_guard_commands[] = {
       0,
       NULL },
 
+    { ngx_string("tenant_guard_login_body_max"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tenant_guard_loc_conf_t, login_body_max),
+      &ngx_http_tenant_guard_login_body_max_post },
+
+    { ngx_string("tenant_guard_ban_ipv6_prefix"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_tenant_guard_ban_ipv6_prefix,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("tenant_guard_realm"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -325,7 +339,16 @@ ngx_module_t  ngx_http_tenant_guard_module = {
 static void *
 ngx_http_tenant_guard_create_main_conf(ngx_conf_t *cf)
 {
-    return ngx_pcalloc(cf->pool, sizeof(ngx_http_tenant_guard_main_conf_t));
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_tenant_guard_main_conf_t));
+    if (tmcf == NULL) {
+        return NULL;
+    }
+
+    tmcf->ban_ipv6_prefix = NGX_CONF_UNSET_UINT;
+
+    return tmcf;
 }
 
 
@@ -335,6 +358,8 @@ ngx_http_tenant_guard_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_tenant_guard_main_conf_t *tmcf = conf;
 
     size_t  i;
+
+    ngx_conf_init_uint_value(tmcf->ban_ipv6_prefix, 64);
 
     if (tmcf->redis != NULL && tmcf->zone == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -406,6 +431,7 @@ ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf)
     conf->opaque = NGX_CONF_UNSET;
     conf->sources = NGX_CONF_UNSET_PTR;
     conf->claim_rules = NGX_CONF_UNSET_PTR;
+    conf->login_body_max = NGX_CONF_UNSET_SIZE;
 
     return conf;
 }
@@ -462,6 +488,8 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_uint_value(conf->redis_failure, prev->redis_failure,
                               NGX_HTTP_TENANT_GUARD_FAILURE_CLOSED);
     ngx_conf_merge_value(conf->opaque, prev->opaque, 0);
+    ngx_conf_merge_size_value(conf->login_body_max, prev->login_body_max,
+                              16 * 1024);
 
     if (conf->login) {
         tmcf = ngx_http_conf_get_module_main_conf(cf,

@@ -16,6 +16,7 @@
 #include "tg_bindpath.h"
 #include "tg_cidr.h"
 #include "tg_claimrule.h"
+#include "tg_ident.h"
 #include "tg_jwks.h"
 #include "tg_jwt.h"
 #include "tg_policy.h"
@@ -96,6 +97,7 @@ typedef struct {
     ngx_uint_t                    hits;
     ngx_uint_t                    misses;
     ngx_uint_t                    evictions;
+    ngx_uint_t                    state_evictions; /* bans and counters */
     time_t                        state_logged; /* a ban or counter evicted */
     ngx_uint_t                    events_up;  /* the tg:events link */
     time_t                        events_since;
@@ -119,6 +121,7 @@ typedef struct {
     tg_cidr_list_t                support;
     ngx_array_t                  *strip;      /* of ngx_str_t, lowercase */
     ngx_http_tenant_guard_redis_conf_t *redis;
+    ngx_uint_t                    ban_ipv6_prefix;
 } ngx_http_tenant_guard_main_conf_t;
 
 
@@ -207,6 +210,7 @@ typedef struct {
     uint32_t                      fingerprint; /* of what a verdict needs */
     ngx_http_tenant_guard_sources_t *sources; /* NULL: bearer */
     ngx_array_t                  *claim_rules; /* of ..._claim_rule_t */
+    size_t                        login_body_max;
 } ngx_http_tenant_guard_loc_conf_t;
 
 
@@ -241,6 +245,10 @@ typedef enum {
 #define NGX_HTTP_TENANT_GUARD_ASK_TOKEN      2
 #define NGX_HTTP_TENANT_GUARD_ASK_REVOKED    3
 #define NGX_HTTP_TENANT_GUARD_ASK_SEEN       4
+#define NGX_HTTP_TENANT_GUARD_ASK_BAN        5
+
+/* how long the zone remembers that Redis has no ban for a key, seconds */
+#define NGX_HTTP_TENANT_GUARD_NO_BAN_TTL     5
 
 /* the login body: not read, being read, read */
 #define NGX_HTTP_TENANT_GUARD_BODY_NONE      0
@@ -301,6 +309,17 @@ typedef struct {
     uint32_t                      fingerprint; /* lcf's, and the key set's */
     const tg_keyset_t            *keyset;     /* the verifier's, for now */
     void                         *keys_wait;  /* _keys.c: waiting for one */
+    /* a login (_login.c, _ban.c): its body, its workspace-free key, and
+     * the attempt it counts until its response settles it */
+    u_char                       *body_buf;
+    size_t                        body_len;
+    unsigned                      body_over:1;
+    unsigned                      has_ban_key_any:1;
+    u_char                        ban_key_any[32];
+    void                         *attempt;
+    ngx_uint_t                    ban_asked;  /* keys read from Redis */
+    const tg_ban_settings_t      *login_ban;  /* the workspace's, Redis */
+    unsigned                      login_ban_known:1;
 } ngx_http_tenant_guard_ctx_t;
 
 
@@ -343,6 +362,8 @@ ngx_uint_t ngx_http_tenant_guard_zone_events_since(
     ngx_http_tenant_guard_zone_t *zone, time_t stored);
 void ngx_http_tenant_guard_zone_remove(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len);
+ngx_uint_t ngx_http_tenant_guard_zone_state_evictions(
+    ngx_http_tenant_guard_zone_t *zone);
 ngx_int_t ngx_http_tenant_guard_zone_put_token(
     ngx_http_tenant_guard_zone_t *zone, u_char *key, u_char *value, size_t n,
     time_t expires, u_char *jti, size_t jti_len);
@@ -403,6 +424,9 @@ void ngx_http_tenant_guard_store_ban_set(ngx_uint_t kind, u_char *key,
     size_t len, long long until, long long now);
 void ngx_http_tenant_guard_store_ban_lift(ngx_uint_t kind, u_char *key,
     size_t len);
+ngx_int_t ngx_http_tenant_guard_store_ban_get(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *key,
+    size_t len, time_t *until);
 
 /* _policy.c */
 const tg_policy_t *ngx_http_tenant_guard_policy_file_find(
@@ -422,14 +446,21 @@ ngx_int_t ngx_http_tenant_guard_ban_address(ngx_http_request_t *r,
 ngx_int_t ngx_http_tenant_guard_ban_subject(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 void ngx_http_tenant_guard_ban_identifier(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_str_t *id,
-    ngx_uint_t lookup);
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_str_t *id);
 void ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_uint_t identifier);
 void ngx_http_tenant_guard_ban_lift(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx);
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_str_t *id);
+char *ngx_http_tenant_guard_ban_ipv6_prefix(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws,
+    const tg_ban_settings_t *ws_ban);
+void ngx_http_tenant_guard_ban_settle(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t failed);
 
 /* _login.c */
+extern ngx_conf_post_t  ngx_http_tenant_guard_login_body_max_post;
 char *ngx_http_tenant_guard_login(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_tenant_guard_login_init(ngx_conf_t *cf);

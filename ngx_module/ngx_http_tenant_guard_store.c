@@ -89,6 +89,8 @@ static ngx_int_t ngx_http_tenant_guard_store_unhex(u_char *hex, size_t len,
     u_char *bytes);
 static void ngx_http_tenant_guard_store_ban_event(ngx_str_t *key,
     ngx_str_t *name);
+static ngx_int_t ngx_http_tenant_guard_store_ban_learnt(u_char *value,
+    void *data, time_t *expires);
 static void ngx_http_tenant_guard_store_ban_reply(void *data,
     ngx_http_tenant_guard_reply_t *reply);
 static u_char *ngx_http_tenant_guard_store_ban_key(u_char *p,
@@ -1308,6 +1310,97 @@ ngx_http_tenant_guard_store_counted(void *data,
 
     handler(data, NGX_OK, reply->element[0].integer,
             reply->element[1].integer);
+}
+
+
+/*
+ * A ban the zone holds no record of, read from Redis (<prefix>ban:{..:HEX}),
+ * the auth_request way (NGX_AGAIN: asked, the request waits).  NGX_OK with
+ * *until, 0 for none; the zone is told either way, so that the next look
+ * is the zone's: the ban until it ends, "none" for a few seconds.
+ * NGX_BUSY: Redis cannot say; NGX_ERROR: no memory.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_store_ban_get(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *key,
+    size_t len, time_t *until)
+{
+    u_char                             *p;
+    time_t                              now;
+    ngx_int_t                           rc;
+    tg_ban_state_t                      s;
+    ngx_http_tenant_guard_reply_t      *reply;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+    u_char                              id[4 + 64 + 1];
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    if (tmcf->redis == NULL || tmcf->zone == NULL || len > 32) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_cpymem(id, kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
+                       ? "{id:" : "{ip:", 4);
+    p = ngx_hex_dump(p, key, len);
+    *p++ = '}';
+
+    rc = ngx_http_tenant_guard_store_ask(r, ctx,
+                                         NGX_HTTP_TENANT_GUARD_ASK_BAN,
+                                         "GET", "ban:", id, p - id, &reply);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (reply == NULL || (reply->type != NGX_HTTP_TENANT_GUARD_REPLY_STRING
+                          && reply->type != NGX_HTTP_TENANT_GUARD_REPLY_NIL))
+    {
+        return NGX_BUSY;
+    }
+
+    now = ngx_time();
+
+    *until = (reply->type == NGX_HTTP_TENANT_GUARD_REPLY_STRING)
+             ? ngx_atotm(reply->str.data, reply->str.len) : 0;
+
+    if (*until == NGX_ERROR || *until <= now) {
+        *until = 0;
+    }
+
+    ngx_memzero(&s, sizeof(tg_ban_state_t));
+    s.until = *until;
+
+    /* a record made meanwhile (a count, a ban heard of) is newer: kept */
+
+    (void) ngx_http_tenant_guard_zone_update(tmcf->zone, kind, key, len,
+                                    sizeof(tg_ban_state_t),
+                                    ngx_http_tenant_guard_store_ban_learnt,
+                                    &s);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_store_ban_learnt(u_char *value, void *data,
+    time_t *expires)
+{
+    tg_ban_state_t *s = data;
+
+    tg_ban_state_t  old;
+
+    ngx_memcpy(&old, value, sizeof(tg_ban_state_t));
+
+    if (old.window != 0 || old.count != 0 || old.until != 0) {
+        return NGX_OK;
+    }
+
+    ngx_memcpy(value, s, sizeof(tg_ban_state_t));
+
+    *expires = s->until ? (time_t) s->until
+                        : ngx_time() + NGX_HTTP_TENANT_GUARD_NO_BAN_TTL;
+
+    return NGX_OK;
 }
 
 

@@ -905,9 +905,28 @@ ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
             }
         }
 
+        if (ngx_http_tenant_guard_zone_state(tn->kind)) {
+            zone->sh->state_evictions++;
+        }
+
         ngx_http_tenant_guard_zone_drop(zone, tn);
         zone->sh->evictions++;
     }
+}
+
+
+/* bans and failure counters evicted since the zone was made (metrics) */
+
+ngx_uint_t
+ngx_http_tenant_guard_zone_state_evictions(ngx_http_tenant_guard_zone_t *zone)
+{
+    ngx_uint_t  n;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+    n = zone->sh->state_evictions;
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return n;
 }
 
 

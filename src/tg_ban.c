@@ -19,6 +19,7 @@ static int tg_ban_rules(const tg_ban_settings_t *b, int address,
     tg_ban_rule_t *rules);
 static int tg_ban_fail(tg_ban_state_t *s, const tg_ban_settings_t *b,
     int address, long long now);
+static int tg_ban_level_on(const tg_ban_level_t *l);
 
 
 /*
@@ -209,4 +210,58 @@ tg_ban_expires(const tg_ban_state_t *s, const tg_ban_settings_t *b,
     end = s->window + tg_ban_window(b, address);
 
     return s->until > end ? s->until : end;
+}
+
+
+static int
+tg_ban_level_on(const tg_ban_level_t *l)
+{
+    return l->threshold > 0 && l->collecting > 0 && l->duration > 0;
+}
+
+
+void
+tg_ban_stricter(const tg_ban_level_t *a, const tg_ban_level_t *b,
+    tg_ban_level_t *out)
+{
+    tg_ban_level_t  l;
+
+    if (!tg_ban_level_on(a)) {
+        *out = *b;
+        return;
+    }
+
+    if (!tg_ban_level_on(b)) {
+        *out = *a;
+        return;
+    }
+
+    l.threshold = a->threshold < b->threshold ? a->threshold : b->threshold;
+    l.collecting = a->collecting > b->collecting ? a->collecting
+                                                 : b->collecting;
+    l.duration = a->duration > b->duration ? a->duration : b->duration;
+
+    *out = l;
+}
+
+
+long long
+tg_ban_lowest(const tg_ban_settings_t *b, int address)
+{
+    int            i, n;
+    long long      lowest;
+    tg_ban_rule_t  rules[2];
+
+    n = tg_ban_rules(b, address, rules);
+    lowest = 0;
+
+    for (i = 0; i < n; i++) {
+        if (tg_ban_level_on(rules[i].level)
+            && (lowest == 0 || rules[i].level->threshold < lowest))
+        {
+            lowest = rules[i].level->threshold;
+        }
+    }
+
+    return lowest;
 }

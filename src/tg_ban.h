@@ -72,6 +72,22 @@ int tg_ban_window_count(long long *window, long long *count, long long now,
  */
 extern const char  tg_ban_count_script[];
 
+/*
+ * The stricter of two levels: a level that is off (no threshold, no
+ * collecting time or no duration) yields to the other; of two that are
+ * on, the lower threshold, the longer collecting time and the longer
+ * duration.  A client-chosen workspace thus never weakens the default.
+ */
+void tg_ban_stricter(const tg_ban_level_t *a, const tg_ban_level_t *b,
+    tg_ban_level_t *out);
+
+/*
+ * The lowest threshold of the levels in use for an identifier or an
+ * address, 0 when none is: how many attempts may be in flight at once
+ * before any of them could have banned.
+ */
+long long tg_ban_lowest(const tg_ban_settings_t *b, int address);
+
 /* seconds left of a ban in force (rounded up), or 0 */
 long long tg_ban_retry_after(const tg_ban_state_t *s, long long now);
 

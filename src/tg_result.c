@@ -83,7 +83,11 @@ static const tg_result_t  tg_results[TG_RESULT_LAST] = {
                                         "the token's claims do not satisfy "
                                         "this resource's rules",
                                         "insufficient claims",
-                                        TG_CHALLENGE_NONE }
+                                        TG_CHALLENGE_NONE },
+
+    [TG_RESULT_BAD_LOGIN] = { 400, "invalid_request",
+                              "the login identifier cannot be read",
+                              "unreadable login", TG_CHALLENGE_NONE }
 };
 
 

@@ -23,8 +23,13 @@ my $rc = $? >> 8;
 is($rc, 0, 'the demo exits 0') or diag($out);
 like($out, qr/^  nginx .*\(\Q$version\E, module /m,
      "the demo runs the suite's nginx ($version)");
-like($out, qr/demo: all 6 requests gave the expected result/,
+like($out, qr/demo: all 14 requests gave the expected result/,
      'every demo request gave the expected status');
+like($out, qr/"error":"banned"/, 'a banned login is refused with its JSON error');
+like($out, qr/tenant_guard: password reset lifted the bans/,
+     'only the confirmed reset lifted the ban');
+unlike($out, qr/X-Tenant-Guard-Reset/i,
+       'the confirmation header never reaches the client');
 like($out, qr/X-Workspace-Id: ws1/, 'the backend saw the token\'s workspace');
 like($out, qr/"error":"workspace_mismatch"/,
      'a ws1 token on a ws2 path is refused with its JSON error');

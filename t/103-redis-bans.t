@@ -45,6 +45,10 @@ location = /auth/login {
 }
 location = /auth/reset {
     tenant_guard_password_reset identifier=$http_x_login workspace=ws1;
+    proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/iam/reset;
+}
+location = /iam/reset {
+    add_header X-Tenant-Guard-Reset $http_x_confirm always;
     proxy_pass http://$TEST_NGINX_UPSTREAM/status/200;
 }
 C
@@ -86,9 +90,9 @@ ok(defined $retry && $retry > 25 && $retry <= 30,
     or diag("Retry-After: " . ($retry // 'none'));
 
 my @keys = sort @{ $r->cmd('KEYS', 'tg:ban:*') || [] };
-is(scalar @keys, 1, 'one ban key in Redis');
-like($keys[0] // '', qr/^tg:ban:\{id:[0-9a-f]{64}\}$/,
-     'the identifier is stored hashed, in a hash-tagged key');
+is(scalar @keys, 2, 'two ban keys in Redis: in ws1 and in no workspace');
+like($keys[$_] // '', qr/^tg:ban:\{id:[0-9a-f]{64}\}$/,
+     'the identifier is stored hashed, in a hash-tagged key') for 0, 1;
 unlike(join(' ', @{ $r->cmd('KEYS', '*') || [] }), qr/carol/i,
        'no key names the identifier in clear');
 
@@ -97,8 +101,12 @@ is(login('A', 'dave@example.com')->{status}, 401,
    'another identifier still reaches the upstream');
 
 # a reset on B lifts the ban on both hosts
-is($H{B}->get('/auth/reset', 'X-Login: carol@example.com')->{status}, 200,
-   'the reset on host B is not refused and succeeds');
+is($H{B}->get('/auth/reset', "X-Login: carol\@example.com")->{status}, 200,
+   'an unconfirmed reset on host B is not refused');
+ok(banned(login('A', 'carol@example.com')),
+   'a reset the upstream does not confirm lifts nothing');
+is($H{B}->get('/auth/reset', "X-Confirm: CAROL\@example.com")->{status},
+   200, 'the confirmed reset on host B is not refused and succeeds');
 
 for my $h (qw(A B)) {
     my $took = TG::Redis::poll(

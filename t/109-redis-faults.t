@@ -94,7 +94,7 @@ sub banned {
         && ($res->{json}{error} // '') eq 'banned';
 }
 
-sub ban_key { 'tg:ban:{id:' . TG::Redis::sha256_hex("ws1\0" . lc $_[0]) . '}' }
+sub ban_key { "tg:ban:{id:" . TG::Redis::sha256_hex("n1ws1\0" . lc $_[0]) . "}" }
 
 # both hosts refuse $who within $secs; the seconds it took (the slower)
 sub banned_everywhere {

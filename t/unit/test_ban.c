@@ -484,6 +484,60 @@ test_window_count(void)
 }
 
 
+/* a workspace's address level never weakens the default's */
+
+static void
+test_stricter(void)
+{
+    tg_ban_level_t  a, b, off, out;
+
+    a.threshold = 50; a.collecting = 3600; a.duration = 86400;
+    b.threshold = 10; b.collecting = 60; b.duration = 600;
+    off.threshold = 0; off.collecting = 0; off.duration = 0;
+
+    tg_ban_stricter(&a, &b, &out);
+    is_int(out.threshold, 10, "stricter: the lower threshold");
+    is_int(out.collecting, 3600, "stricter: the longer collecting time");
+    is_int(out.duration, 86400, "stricter: the longer duration");
+
+    tg_ban_stricter(&off, &a, &out);
+    is_int(out.threshold, 50, "stricter: an off level yields (first)");
+    tg_ban_stricter(&a, &off, &out);
+    is_int(out.threshold, 50, "stricter: an off level yields (second)");
+
+    b.duration = 0;
+    tg_ban_stricter(&a, &b, &out);
+    is_int(out.threshold, 50, "stricter: no duration is off");
+    is_int(out.duration, 86400, "stricter: no duration is off, duration");
+
+    tg_ban_stricter(&off, &off, &out);
+    is_int(out.threshold, 0, "stricter: both off stays off");
+}
+
+
+static void
+test_lowest(void)
+{
+    tg_ban_settings_t  b;
+
+    memset(&b, 0, sizeof(b));
+    b.blocking = 1;
+    b.first.threshold = 5; b.first.collecting = 60; b.first.duration = 60;
+    b.second.threshold = 3; b.second.collecting = 60; b.second.duration = 60;
+    b.permanent.threshold = 50; b.permanent.collecting = 60;
+    b.permanent.duration = 60;
+
+    is_int(tg_ban_lowest(&b, 0), 3, "lowest: the lower of the two levels");
+    is_int(tg_ban_lowest(&b, 1), 50, "lowest: the address's level");
+
+    b.second.duration = 0;
+    is_int(tg_ban_lowest(&b, 0), 5, "lowest: a level off does not count");
+
+    b.blocking = 0;
+    is_int(tg_ban_lowest(&b, 0), 0, "lowest: blocking off, none");
+}
+
+
 int
 main(void)
 {
@@ -495,6 +549,8 @@ main(void)
     test_reached();
     test_retry_expires();
     test_window_count();
+    test_stricter();
+    test_lowest();
 
     return tap_done();
 }
