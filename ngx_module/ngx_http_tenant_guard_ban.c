@@ -9,6 +9,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "ngx_http_tenant_guard_metrics.h"
+#include "ngx_http_tenant_guard_admin.h"
 
 
 /*
@@ -310,6 +312,8 @@ ngx_http_tenant_guard_ban_zone_fail(ngx_log_t *log,
         == NGX_OK
         && f.level != TG_BAN_NONE)
     {
+        ngx_http_tenant_guard_metrics_ban(f.level);
+
         ngx_log_error(NGX_LOG_INFO, log, 0,
                       "tenant_guard: %s banned, level %d, for %T s",
                       f.address ? "client address" : "login identifier",
@@ -464,6 +468,8 @@ ngx_http_tenant_guard_ban_counted(void *data, ngx_int_t rc, long long count,
                                           (time_t) until);
 
     ngx_http_tenant_guard_store_ban_set(c->kind, c->key, c->len, until, now);
+
+    ngx_http_tenant_guard_metrics_ban(level);
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "tenant_guard: %s banned, level %d, for %L s",
@@ -621,4 +627,13 @@ ngx_http_tenant_guard_ban_lift(ngx_http_request_t *r,
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "tenant_guard: password reset lifted the bans");
+}
+
+
+/* the zone's and Redis's key of a workspace's login identifier */
+
+void
+ngx_http_tenant_guard_ban_key_of(ngx_str_t *ws, ngx_str_t *id, u_char *key)
+{
+    ngx_http_tenant_guard_ban_identifier_key(ws, id, key);
 }

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "ngx_http_tenant_guard_metrics.h"
 
 
 #define NGX_HTTP_TENANT_GUARD_MAX_BODY   65536
@@ -499,6 +500,7 @@ ngx_http_tenant_guard_login_outcome(ngx_http_request_t *r,
 
     for (i = 0; i < ctx->login->fail->nelts; i++) {
         if (code[i] == status) {
+            ngx_http_tenant_guard_metrics_login_failure();
             ngx_http_tenant_guard_ban_fail(r, ctx, &ctx->login_ws,
                                            ctx->has_ban_key);
             return;

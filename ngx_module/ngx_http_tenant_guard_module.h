@@ -111,6 +111,8 @@ typedef struct {
     tg_cidr_list_t                support;
     ngx_array_t                  *strip;      /* of ngx_str_t, lowercase */
     ngx_http_tenant_guard_redis_conf_t *redis;
+    ngx_uint_t                    metrics_workspaces;
+    ngx_shm_zone_t               *metrics;    /* _metrics.c */
 } ngx_http_tenant_guard_main_conf_t;
 
 
@@ -171,6 +173,8 @@ typedef struct {
     ngx_flag_t                    opaque;
     tg_jwt_conf_t                 jwt;
     uint32_t                      fingerprint; /* of what a verdict needs */
+    ngx_uint_t                    log_level;  /* of a refusal's line */
+    void                         *admin;      /* _admin.c: tokens */
 } ngx_http_tenant_guard_loc_conf_t;
 
 
@@ -235,6 +239,9 @@ typedef struct {
     unsigned                      body:2;     /* ..._BODY_* */
     unsigned                      login_sources:1;
     unsigned                      has_ban_key:1;
+    unsigned                      counted:1;  /* in the metrics */
+    unsigned                      ws_checked:1;  /* tg:revoked-ws */
+    unsigned                      sub_checked:1; /* tg:revoked-sub */
 
     ngx_http_tenant_guard_ask_t   ask;
 

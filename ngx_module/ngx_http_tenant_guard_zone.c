@@ -9,6 +9,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "ngx_http_tenant_guard_metrics.h"
+#include "ngx_http_tenant_guard_admin.h"
 
 
 /*
@@ -390,6 +392,8 @@ ngx_http_tenant_guard_zone_take(ngx_http_tenant_guard_zone_t *zone,
         ngx_http_tenant_guard_zone_drop(zone, tn);
         tn = NULL;
     }
+
+    ngx_http_tenant_guard_metrics_lookup(kind, tn != NULL);
 
     if (tn == NULL) {
         zone->sh->misses++;
@@ -914,7 +918,11 @@ static ngx_uint_t
 ngx_http_tenant_guard_zone_state(ngx_uint_t kind)
 {
     return kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
-           || kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP;
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_JTI
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_ADMIN_POLICY;
 }
 
 
@@ -923,7 +931,28 @@ ngx_http_tenant_guard_zone_state(ngx_uint_t kind)
 static ngx_uint_t
 ngx_http_tenant_guard_zone_ban_live(ngx_http_tenant_guard_node_t *tn)
 {
-    tg_ban_state_t  st;
+    tg_ban_state_t                   st;
+    ngx_http_tenant_guard_revoked_t  rv;
+
+    /* the admin API's state: a revocation in force, a policy */
+
+    if (tn->kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB
+        || tn->kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS)
+    {
+        if (tn->value_len != sizeof(rv)) {
+            return 0;
+        }
+
+        ngx_memcpy(&rv, tn->data + tn->key_len, sizeof(rv));
+
+        return rv.at != 0;
+    }
+
+    if (tn->kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_JTI
+        || tn->kind == NGX_HTTP_TENANT_GUARD_KIND_ADMIN_POLICY)
+    {
+        return 1;
+    }
 
     if (tn->value_len != sizeof(tg_ban_state_t)) {
         return 0;
@@ -1030,10 +1059,7 @@ ngx_http_tenant_guard_zone_flush(ngx_http_tenant_guard_zone_t *zone,
         prev = ngx_queue_prev(q);
         tn = ngx_queue_data(q, ngx_http_tenant_guard_node_t, queue);
 
-        if (!keep_bans
-            || (tn->kind != NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
-                && tn->kind != NGX_HTTP_TENANT_GUARD_KIND_BAN_IP))
-        {
+        if (!keep_bans || !ngx_http_tenant_guard_zone_state(tn->kind)) {
             ngx_http_tenant_guard_zone_delete(zone, tn);
         }
 
@@ -1249,4 +1275,57 @@ ngx_http_tenant_guard_zone_negative_hold(ngx_http_tenant_guard_zone_t *zone,
     slot->held = 1;
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/*
+ * The bans in force, copied out for the admin API's listing: a walk of
+ * the queue under the lock, for an operator's request only.
+ */
+
+ngx_array_t *
+ngx_http_tenant_guard_zone_bans(ngx_http_tenant_guard_zone_t *zone,
+    ngx_pool_t *pool)
+{
+    ngx_queue_t                        *q;
+    ngx_array_t                        *bans;
+    ngx_http_tenant_guard_node_t       *tn;
+    ngx_http_tenant_guard_ban_entry_t  *e;
+
+    bans = ngx_array_create(pool, 16,
+                            sizeof(ngx_http_tenant_guard_ban_entry_t));
+    if (bans == NULL) {
+        return NULL;
+    }
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        tn = ngx_queue_data(q, ngx_http_tenant_guard_node_t, queue);
+
+        if ((tn->kind != NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
+             && tn->kind != NGX_HTTP_TENANT_GUARD_KIND_BAN_IP)
+            || tn->key_len > 32
+            || !ngx_http_tenant_guard_zone_ban_live(tn))
+        {
+            continue;
+        }
+
+        e = ngx_array_push(bans);
+        if (e == NULL) {
+            break;
+        }
+
+        e->kind = tn->kind;
+        e->len = tn->key_len;
+        ngx_memcpy(e->key, tn->data, tn->key_len);
+        ngx_memcpy(&e->state, tn->data + tn->key_len, sizeof(tg_ban_state_t));
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return bans;
 }
