@@ -44,6 +44,7 @@ typedef struct {
     ngx_http_tenant_guard_ctx_t   tg;
     ngx_str_t                     ws;
     const char                   *field;      /* the part's IAM name */
+    ngx_str_t                     answer;     /* a write's, once confirmed */
     u_char                        id[8];      /* the admin token's id */
 } ngx_http_tenant_guard_admin_ctx_t;
 
@@ -81,6 +82,10 @@ static ngx_int_t ngx_http_tenant_guard_admin_policy_show(
 static u_char *ngx_http_tenant_guard_admin_cidr(u_char *p, tg_cidr_t *c);
 static ngx_uint_t ngx_http_tenant_guard_admin_id_ok(ngx_str_t *s);
 static void ngx_http_tenant_guard_admin_log(ngx_http_request_t *r);
+static ngx_int_t ngx_http_tenant_guard_admin_done(ngx_http_request_t *r,
+    const char *fmt, ...);
+static void ngx_http_tenant_guard_admin_confirmed(ngx_http_request_t *r,
+    void *data, ngx_http_tenant_guard_reply_t *reply);
 static ngx_int_t ngx_http_tenant_guard_admin_send(ngx_http_request_t *r,
     ngx_uint_t status, ngx_chain_t *out, ngx_uint_t text);
 static ngx_int_t ngx_http_tenant_guard_admin_json(ngx_http_request_t *r,
@@ -775,9 +780,7 @@ ngx_http_tenant_guard_admin_revoke(ngx_http_request_t *r, ngx_str_t *body)
                                           NGX_HTTP_TENANT_GUARD_KIND_TOKEN,
                                           digest, 32);
 
-        ngx_http_tenant_guard_admin_log(r);
-
-        return ngx_http_tenant_guard_admin_json(r, NGX_HTTP_OK,
+        return ngx_http_tenant_guard_admin_done(r,
                                                 "{\"revoked\":\"token\"}\n");
 
     case TG_ADMIN_REVOKE_SUBJECT:
@@ -832,13 +835,10 @@ ngx_http_tenant_guard_admin_revoke(ngx_http_request_t *r, ngx_str_t *body)
                                       "the zone has no room for it");
     }
 
-    ngx_http_tenant_guard_admin_log(r);
-
-    return ngx_http_tenant_guard_admin_json(r, NGX_HTTP_OK,
-                                            "{\"revoked\":\"%s\",\"at\":%T}\n",
-                                            kind
-                                            == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB
-                                            ? "subject" : "workspace", now);
+    return ngx_http_tenant_guard_admin_done(r,
+                       "{\"revoked\":\"%s\",\"at\":%T}\n",
+                       (kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB)
+                       ? "subject" : "workspace", now);
 }
 
 
@@ -880,9 +880,7 @@ ngx_http_tenant_guard_admin_revoke_jti(ngx_http_request_t *r, u_char *jti,
 
     ngx_http_tenant_guard_zone_revoke(tmcf->zone, jti, len, now + 2);
 
-    ngx_http_tenant_guard_admin_log(r);
-
-    return ngx_http_tenant_guard_admin_json(r, NGX_HTTP_OK,
+    return ngx_http_tenant_guard_admin_done(r,
                                             "{\"revoked\":\"jti\"}\n");
 }
 
@@ -945,9 +943,7 @@ ngx_http_tenant_guard_admin_lift_ip(ngx_http_request_t *r, ngx_str_t *ip)
                                              key, len);
     }
 
-    ngx_http_tenant_guard_admin_log(r);
-
-    return ngx_http_tenant_guard_admin_json(r, NGX_HTTP_OK,
+    return ngx_http_tenant_guard_admin_done(r,
                                             "{\"lifted\":\"address\","
                                             "\"was_banned\":%s}\n",
                                             n ? "true" : "false");
@@ -1014,9 +1010,7 @@ ngx_http_tenant_guard_admin_lift_id(ngx_http_request_t *r, ngx_str_t *ws,
                                              key, 32);
     }
 
-    ngx_http_tenant_guard_admin_log(r);
-
-    return ngx_http_tenant_guard_admin_json(r, NGX_HTTP_OK,
+    return ngx_http_tenant_guard_admin_done(r,
                                             "{\"lifted\":\"identifier\","
                                             "\"was_banned\":%s}\n",
                                             n ? "true" : "false");
@@ -1187,9 +1181,7 @@ ngx_http_tenant_guard_admin_policy(ngx_http_request_t *r, ngx_str_t *ws,
                                               ws->data, ws->len);
         }
 
-        ngx_http_tenant_guard_admin_log(r);
-
-        return ngx_http_tenant_guard_admin_json(r, NGX_HTTP_OK,
+        return ngx_http_tenant_guard_admin_done(r,
                                                 "{\"updated\":\"%s\"}\n",
                                                 part->field);
     }
@@ -1242,9 +1234,7 @@ ngx_http_tenant_guard_admin_policy(ngx_http_request_t *r, ngx_str_t *ws,
                                       "the zone has no room for it");
     }
 
-    ngx_http_tenant_guard_admin_log(r);
-
-    return ngx_http_tenant_guard_admin_json(r, NGX_HTTP_OK,
+    return ngx_http_tenant_guard_admin_done(r,
                                             "{\"updated\":\"%s\"}\n",
                                             part->field);
 }
@@ -1546,4 +1536,81 @@ ngx_http_tenant_guard_admin_error(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     return ngx_http_tenant_guard_admin_send(r, status, out, 0);
+}
+
+
+/*
+ * A write's answer: with Redis, once Redis has run it (a PING after it on
+ * the same link comes back), else at once; and its notice line.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_admin_done(ngx_http_request_t *r, const char *fmt, ...)
+{
+    u_char                              *p;
+    va_list                              args;
+    ngx_int_t                            rc;
+    ngx_http_tenant_guard_admin_ctx_t   *actx;
+    ngx_http_tenant_guard_main_conf_t   *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+    actx = ngx_http_get_module_ctx(r, ngx_http_tenant_guard_module);
+
+    p = ngx_pnalloc(r->pool, 256);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    va_start(args, fmt);
+    actx->answer.len = ngx_vslprintf(p, p + 256, fmt, args) - p;
+    va_end(args);
+
+    actx->answer.data = p;
+
+    if (tmcf->redis == NULL) {
+        ngx_http_tenant_guard_admin_log(r);
+
+        return ngx_http_tenant_guard_admin_json(r, NGX_HTTP_OK, "%V",
+                                                &actx->answer);
+    }
+
+    rc = ngx_http_tenant_guard_store_confirm(r,
+                                        ngx_http_tenant_guard_admin_confirmed,
+                                        actx);
+    if (rc != NGX_OK) {
+        return ngx_http_tenant_guard_admin_error(r,
+                                      NGX_HTTP_SERVICE_UNAVAILABLE,
+                                      "temporarily_unavailable",
+                                      "redis is unavailable: the write is "
+                                      "not confirmed");
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_tenant_guard_admin_confirmed(ngx_http_request_t *r, void *data,
+    ngx_http_tenant_guard_reply_t *reply)
+{
+    ngx_http_tenant_guard_admin_ctx_t *actx = data;
+
+    ngx_int_t  rc;
+
+    if (reply == NULL || reply->type == NGX_HTTP_TENANT_GUARD_REPLY_ERROR) {
+        rc = ngx_http_tenant_guard_admin_error(r,
+                                      NGX_HTTP_SERVICE_UNAVAILABLE,
+                                      "temporarily_unavailable",
+                                      "redis did not confirm the write");
+
+    } else {
+        ngx_http_tenant_guard_admin_log(r);
+
+        rc = ngx_http_tenant_guard_admin_json(r, NGX_HTTP_OK, "%V",
+                                              &actx->answer);
+    }
+
+    ngx_http_finalize_request(r, rc);
 }

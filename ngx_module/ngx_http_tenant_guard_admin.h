@@ -53,6 +53,8 @@ ngx_int_t ngx_http_tenant_guard_store_policy_admin(ngx_pool_t *pool,
     const tg_policy_t *policy);
 const tg_policy_t *ngx_http_tenant_guard_store_policy_embedded(
     ngx_http_request_t *r, ngx_str_t *ws);
+ngx_int_t ngx_http_tenant_guard_store_confirm(ngx_http_request_t *r,
+    ngx_http_tenant_guard_redis_pt handler, void *data);
 ngx_int_t ngx_http_tenant_guard_store_revoked_at(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *name,
     size_t len, time_t *at);

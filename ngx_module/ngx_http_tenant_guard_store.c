@@ -1603,3 +1603,29 @@ ngx_http_tenant_guard_store_revoked_at(ngx_http_request_t *r,
 
     return NGX_OK;
 }
+
+
+/*
+ * A PING after the admin API's writes, on the same link: its answer comes
+ * once Redis has run every write sent before it.  NGX_OK: asked, handler
+ * hears it; NGX_BUSY: the link is down.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_store_confirm(ngx_http_request_t *r,
+    ngx_http_tenant_guard_redis_pt handler, void *data)
+{
+    const char  *argv[1];
+    size_t       alen[1];
+
+    argv[0] = "PING";
+    alen[0] = 4;
+
+    if (ngx_http_tenant_guard_redis_call(r, handler, data, 1, argv, alen)
+        != NGX_OK)
+    {
+        return NGX_BUSY;
+    }
+
+    return NGX_OK;
+}
