@@ -242,6 +242,7 @@ typedef struct {
     unsigned                      counted:1;  /* in the metrics */
     unsigned                      ws_checked:1;  /* tg:revoked-ws */
     unsigned                      sub_checked:1; /* tg:revoked-sub */
+    unsigned                      verified:1; /* past the token step */
 
     ngx_http_tenant_guard_ask_t   ask;
 

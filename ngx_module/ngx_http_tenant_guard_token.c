@@ -200,6 +200,10 @@ ngx_http_tenant_guard_token_revoked(ngx_http_request_t *r,
     ngx_uint_t                          revoked;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
+    /* the token step let it through: its claims are the token's own */
+
+    ctx->verified = 1;
+
     /* a signed-out subject or workspace: every token, cached ones too */
 
     rc = ngx_http_tenant_guard_token_signed_out(r, lcf, ctx);

@@ -118,9 +118,9 @@ ngx_http_tenant_guard_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    /* the token's own values are shown only once it is accepted */
+    /* the token's own values: once its signature is verified */
 
-    if (ctx->result != TG_RESULT_ALLOW) {
+    if (ctx->result != TG_RESULT_ALLOW && !ctx->verified) {
         v->not_found = 1;
         return NGX_OK;
     }
