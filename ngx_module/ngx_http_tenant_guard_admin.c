@@ -1614,3 +1614,32 @@ ngx_http_tenant_guard_admin_confirmed(ngx_http_request_t *r, void *data,
 
     ngx_http_finalize_request(r, rc);
 }
+
+
+/*
+ * What a ban line names, so that an operator can lift it through this
+ * API: the identifier's hash as the zone and Redis key it, or the address.
+ */
+
+u_char *
+ngx_http_tenant_guard_admin_ban_name(u_char *p, ngx_uint_t kind, u_char *key,
+    size_t len)
+{
+    if (kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_ID) {
+        p = ngx_cpymem(p, "identifier hash: ", 17);
+        return ngx_hex_dump(p, key, ngx_min(len, 32));
+    }
+
+    if (kind != NGX_HTTP_TENANT_GUARD_KIND_BAN_IP) {
+        return ngx_sprintf(p, "a revocation or policy, kind %ui", kind);
+    }
+
+    p = ngx_cpymem(p, "address: ", 9);
+
+    if (len != 4 && len != 16) {
+        return ngx_cpymem(p, "?", 1);
+    }
+
+    return p + ngx_inet_ntop(len == 4 ? AF_INET : AF_INET6, key, p,
+                             NGX_INET6_ADDRSTRLEN);
+}

@@ -71,6 +71,12 @@ typedef struct {
     tg_ban_state_t                state;
 } ngx_http_tenant_guard_ban_entry_t;
 
+/* _admin.c: "identifier hash: HEX" or "address: IP" */
+#define NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN   (sizeof("identifier hash: ") + 64)
+
+u_char *ngx_http_tenant_guard_admin_ban_name(u_char *p, ngx_uint_t kind,
+    u_char *key, size_t len);
+
 /* _ban.c */
 void ngx_http_tenant_guard_ban_key_of(ngx_str_t *ws, ngx_str_t *id,
     u_char *key);

@@ -296,6 +296,7 @@ ngx_http_tenant_guard_ban_zone_fail(ngx_log_t *log,
 {
     ngx_http_tenant_guard_fail_t        f;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
+    u_char                              name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
 
     tmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_tenant_guard_module);
@@ -315,9 +316,12 @@ ngx_http_tenant_guard_ban_zone_fail(ngx_log_t *log,
         ngx_http_tenant_guard_metrics_ban(f.level);
 
         ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "tenant_guard: %s banned, level %d, for %T s",
+                      "tenant_guard: %s banned, level %d, for %T s, %*s",
                       f.address ? "client address" : "login identifier",
-                      f.level, f.until - f.now);
+                      f.level, f.until - f.now,
+                      ngx_http_tenant_guard_admin_ban_name(name, kind, key,
+                                                           len)
+                      - name, name);
     }
 }
 
@@ -424,6 +428,7 @@ ngx_http_tenant_guard_ban_counted(void *data, ngx_int_t rc, long long count,
     long long                           until;
     tg_ban_state_t                      s;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
+    u_char                              name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
 
     if (rc != NGX_OK) {
         ngx_http_tenant_guard_ban_unsettled(c);
@@ -472,10 +477,13 @@ ngx_http_tenant_guard_ban_counted(void *data, ngx_int_t rc, long long count,
     ngx_http_tenant_guard_metrics_ban(level);
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
-                  "tenant_guard: %s banned, level %d, for %L s",
+                  "tenant_guard: %s banned, level %d, for %L s, %*s",
                   c->kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP
                   ? "client address" : "login identifier",
-                  level, until - now);
+                  level, until - now,
+                  ngx_http_tenant_guard_admin_ban_name(name, c->kind, c->key,
+                                                       c->len)
+                  - name, name);
 
     ngx_free(c);
 }

@@ -854,6 +854,7 @@ ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t                     spared, state;
     ngx_queue_t                   *q;
     ngx_http_tenant_guard_node_t  *tn;
+    u_char                         name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
 
     spared = 0;
     state = ngx_http_tenant_guard_zone_state(kind);
@@ -901,10 +902,13 @@ ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
                 ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                               "tenant_guard: zone \"%V\" is full of bans "
                               "and failure counters: the oldest %s was "
-                              "evicted; make the zone larger",
+                              "evicted; make the zone larger (%*s)",
                               &zone->shm_zone->shm.name,
                               ngx_http_tenant_guard_zone_ban_live(tn)
-                              ? "ban" : "counter");
+                              ? "ban" : "counter",
+                              ngx_http_tenant_guard_admin_ban_name(name,
+                                  tn->kind, tn->data, tn->key_len) - name,
+                              name);
             }
         }
 

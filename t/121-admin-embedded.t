@@ -296,8 +296,9 @@ for my $i (1 .. 5) {
 }
 TG::Redis::refused($n->get('/a', bearer(TG::jwt({workspace_id => 'gamma'}))),
                    429, 'banned', 'five invalid tokens ban the address');
-like($n->error_log, qr/tenant_guard: client address banned, level 3, for \d+ s/,
-     'the ban is logged');
+like($n->error_log,
+     qr/tenant_guard: client address banned, level 3, for \d+ s, address: 127\.0\.0\.1/,
+     'the ban line names the address');
 
 $res = TG::Admin::admin($n, 'GET', '/admin/workspaces/acme/bans');
 is($res->{status}, 200, 'GET bans');
