@@ -146,6 +146,20 @@ my $out = `'$promtool' check metrics < '$tmp' 2>&1`;
 is($?, 0, 'promtool check metrics accepts the text') or diag($out);
 is($out, '', 'promtool has no lint remark') or diag($out);
 
+# conf/prometheus-scrape.yml is a configuration Prometheus accepts
+my $cred = File::Temp->new;
+print $cred TG::Admin::TOKEN, "\n";
+close $cred;
+my $yml = TG::slurp("$TG::REPO/conf/prometheus-scrape.yml");
+ok($yml =~ s{/etc/prometheus/tenant_guard_admin\.token}{$cred},
+   'the scrape snippet names a credentials file');
+my $conf = File::Temp->new(SUFFIX => '.yml');
+print $conf $yml;
+close $conf;
+$out = `'$promtool' check config '$conf' 2>&1`;
+is($?, 0, 'promtool check config accepts conf/prometheus-scrape.yml')
+    or diag($out);
+
 # ---------------------------------------------------------------- workspaces
 
 $n = TG::Redis::Nginx->new(name => 'ws',

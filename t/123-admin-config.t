@@ -269,3 +269,16 @@ TG::bearer({workspace_id => 'acme'})
 --- error_code: 403
 --- access_log
 ws=acme result=insufficient_scope
+
+
+
+=== TEST 21: conf/admin.conf passes nginx -t (its token file rebased)
+--- http_config eval
+my $c = TG::slurp("$TG::REPO/conf/admin.conf");
+$c =~ s{/etc/nginx/tenant_guard/admin\.tokens}{$main::DIR/good.tokens} or die;
+$c =~ s{listen 10\.0\.0\.10:9145;}{} or die;
+$c
+--- config
+--- config_ok
+--- no_config_output
+asks no token
