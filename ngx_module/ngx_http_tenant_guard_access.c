@@ -425,9 +425,9 @@ ngx_http_tenant_guard_quoted(u_char *p, ngx_str_t *s)
 
 
 /*
- * The one line of a refusal, at tenant_guard_log_level: the reason, the
- * workspace once the token is verified, the token id; nginx adds the
- * client address.  The workspace is a claim: control bytes are masked.
+ * The one line of a refusal, at tenant_guard_log_level: the workspace once
+ * the token is verified, the reason, the token id; nginx adds the client
+ * address.  The workspace is a claim: a quote or a control byte is masked.
  */
 
 static void
@@ -449,16 +449,16 @@ ngx_http_tenant_guard_log_refusal(ngx_http_request_t *r,
     ws.data = buf;
 
     for (i = 0; i < ws.len; i++) {
-        buf[i] = (id->data[i] < 0x20 || id->data[i] == 0x7f
+        buf[i] = (id->data[i] <= 0x20 || id->data[i] == 0x7f
                   || id->data[i] == '"')
                  ? '?' : id->data[i];
     }
 
+    /* the workspace goes first: the "tenant_guard: ..." text stays as it was */
+
     ngx_log_error(lcf->log_level, r->connection->log, 0,
-                  "tenant_guard: %s%s%V%s%V%s%V",
+                  "%s%V%stenant_guard: %s%s%V%s%V",
+                  ws.len ? "workspace=" : "", &ws, ws.len ? " " : "",
                   res->reason, ctx->detail.len ? ": " : "", &ctx->detail,
-                  ws.len ? (ctx->detail.len ? ", workspace: " : ": workspace: ")
-                         : "",
-                  &ws,
                   ctx->token_id.len ? ", token_id: " : "", &ctx->token_id);
 }

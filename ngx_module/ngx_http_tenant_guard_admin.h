@@ -21,6 +21,9 @@
 #define NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS    10  /* "ws" */
 #define NGX_HTTP_TENANT_GUARD_KIND_ADMIN_POLICY  11  /* embedded mode */
 
+/* Redis said "none": cache, not state (a revocation's kind + this) */
+#define NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE  3
+
 /* the questions the revocation step may put to Redis */
 #define NGX_HTTP_TENANT_GUARD_ASK_REVOKED_SUB    16
 #define NGX_HTTP_TENANT_GUARD_ASK_REVOKED_WS     17
@@ -60,6 +63,9 @@ ngx_int_t ngx_http_tenant_guard_store_revoked_at(ngx_http_request_t *r,
     size_t len, time_t *at);
 
 /* _zone.c */
+ngx_int_t ngx_http_tenant_guard_zone_get_either(
+    ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, ngx_uint_t alt,
+    u_char *key, size_t len, u_char *buf, size_t size, size_t *n);
 ngx_array_t *ngx_http_tenant_guard_zone_bans(
     ngx_http_tenant_guard_zone_t *zone, ngx_pool_t *pool);
 

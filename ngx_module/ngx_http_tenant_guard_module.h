@@ -243,6 +243,7 @@ typedef struct {
     unsigned                      ws_checked:1;  /* tg:revoked-ws */
     unsigned                      sub_checked:1; /* tg:revoked-sub */
     unsigned                      verified:1; /* past the token step */
+    unsigned                      jti_checked:1; /* tg:revoked, kept */
 
     ngx_http_tenant_guard_ask_t   ask;
 

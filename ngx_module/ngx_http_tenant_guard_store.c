@@ -51,6 +51,9 @@ static ngx_int_t ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
     const char *kind, u_char *id, size_t len,
     ngx_http_tenant_guard_reply_t **reply);
 static void ngx_http_tenant_guard_store_publish(ngx_str_t *key);
+static void ngx_http_tenant_guard_store_revoked_event(
+    ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *name,
+    size_t len);
 static ngx_int_t ngx_http_tenant_guard_store_unhex(u_char *hex, size_t len,
     u_char *bytes);
 static void ngx_http_tenant_guard_store_ban_event(ngx_str_t *key,
@@ -249,14 +252,14 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
     }
 
     if (name.len > 12 && ngx_strncmp(name.data, "revoked-sub:", 12) == 0) {
-        ngx_http_tenant_guard_zone_remove(tmcf->zone,
+        ngx_http_tenant_guard_store_revoked_event(tmcf->zone,
                                         NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB,
                                         name.data + 12, name.len - 12);
         return;
     }
 
     if (name.len > 11 && ngx_strncmp(name.data, "revoked-ws:", 11) == 0) {
-        ngx_http_tenant_guard_zone_remove(tmcf->zone,
+        ngx_http_tenant_guard_store_revoked_event(tmcf->zone,
                                          NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS,
                                          name.data + 11, name.len - 11);
         return;
@@ -1549,8 +1552,9 @@ ngx_http_tenant_guard_store_revoked_at(ngx_http_request_t *r,
            : NGX_HTTP_TENANT_GUARD_ASK_REVOKED_WS;
 
     if (!(ctx->ask.answered && ctx->ask.what == what)) {
-        if (ngx_http_tenant_guard_zone_get(tmcf->zone, kind, name, len,
-                                           (u_char *) &rv, sizeof(rv), &n)
+        if (ngx_http_tenant_guard_zone_get_either(tmcf->zone, kind,
+                                    kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                                    name, len, (u_char *) &rv, sizeof(rv), &n)
             == NGX_OK
             && n == sizeof(rv)
             && (rv.at != 0 || tmcf->redis == NULL
@@ -1594,12 +1598,21 @@ ngx_http_tenant_guard_store_revoked_at(ngx_http_request_t *r,
     rv.at = *at;
     rv.stored = ngx_time();
 
-    (void) ngx_http_tenant_guard_zone_put(tmcf->zone, kind, name, len,
-                                   (u_char *) &rv, sizeof(rv),
-                                   rv.at ? (time_t) rv.at
-                                           + NGX_HTTP_TENANT_GUARD_REVOKE_TTL
-                                         : ngx_time()
-                                           + NGX_HTTP_TENANT_GUARD_REVOKE_MISS_TTL);
+    /* a revocation is state; a "none", cache that may give way */
+
+    if (rv.at) {
+        (void) ngx_http_tenant_guard_zone_put(tmcf->zone, kind, name, len,
+                                    (u_char *) &rv, sizeof(rv),
+                                    (time_t) rv.at
+                                    + NGX_HTTP_TENANT_GUARD_REVOKE_TTL);
+
+    } else {
+        (void) ngx_http_tenant_guard_zone_put(tmcf->zone,
+                                    kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                                    name, len, (u_char *) &rv, sizeof(rv),
+                                    ngx_time()
+                                    + NGX_HTTP_TENANT_GUARD_REVOKE_MISS_TTL);
+    }
 
     return NGX_OK;
 }
@@ -1628,4 +1641,17 @@ ngx_http_tenant_guard_store_confirm(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/* a signed-out subject or workspace changed: both of its entries go */
+
+static void
+ngx_http_tenant_guard_store_revoked_event(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *name, size_t len)
+{
+    ngx_http_tenant_guard_zone_remove(zone, kind, name, len);
+    ngx_http_tenant_guard_zone_remove(zone,
+                                kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                                name, len);
 }

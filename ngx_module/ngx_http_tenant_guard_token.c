@@ -197,40 +197,12 @@ ngx_http_tenant_guard_token_revoked(ngx_http_request_t *r,
 {
     size_t                              n;
     ngx_int_t                           rc;
-    ngx_uint_t                          revoked;
+    ngx_uint_t                          revoked, keep;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     /* the token step let it through: its claims are the token's own */
 
     ctx->verified = 1;
-
-    /* a signed-out subject or workspace: every token, cached ones too */
-
-    rc = ngx_http_tenant_guard_token_signed_out(r, lcf, ctx);
-
-    if (rc != NGX_OK || ctx->result != TG_RESULT_ALLOW) {
-        return rc;
-    }
-
-    if (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_ZONE) {
-        return NGX_OK;
-    }
-
-    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
-
-    /* embedded mode: a jti the admin API revoked lives in the zone */
-
-    if (tmcf->redis == NULL && tmcf->zone != NULL && ctx->jti.len
-        && ngx_http_tenant_guard_zone_get(tmcf->zone,
-                                       NGX_HTTP_TENANT_GUARD_KIND_REVOKED_JTI,
-                                       ctx->jti.data, ctx->jti.len,
-                                       (u_char *) &n, 0, &n)
-           == NGX_OK)
-    {
-        ctx->result = TG_RESULT_INVALID_TOKEN;
-        ngx_str_set(&ctx->detail, "the token has been revoked");
-        return NGX_OK;
-    }
 
     if (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_NONE) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -238,37 +210,62 @@ ngx_http_tenant_guard_token_revoked(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_JWT) {
-        rc = ngx_http_tenant_guard_store_revoked(r, ctx, &revoked);
+    if (ctx->from != NGX_HTTP_TENANT_GUARD_FROM_ZONE && !ctx->jti_checked) {
+        tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
-        if (rc == NGX_BUSY) {
-            if (lcf->redis_failure != NGX_HTTP_TENANT_GUARD_FAILURE_OPEN) {
-                ctx->result = TG_RESULT_UNAVAILABLE;
-                return NGX_OK;
-            }
+        /* embedded mode: a jti the admin API revoked lives in the zone */
 
-            /*
-             * allowed, but not kept: Redis did not say "not revoked", and
-             * a zone entry would skip the question until exp
-             */
-
-            return NGX_OK;
-        }
-
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        if (revoked) {
+        if (tmcf->redis == NULL && tmcf->zone != NULL && ctx->jti.len
+            && ngx_http_tenant_guard_zone_get(tmcf->zone,
+                                       NGX_HTTP_TENANT_GUARD_KIND_REVOKED_JTI,
+                                       ctx->jti.data, ctx->jti.len,
+                                       (u_char *) &n, 0, &n)
+               == NGX_OK)
+        {
             ctx->result = TG_RESULT_INVALID_TOKEN;
             ngx_str_set(&ctx->detail, "the token has been revoked");
             return NGX_OK;
         }
+
+        keep = 1;
+
+        if (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_JWT) {
+            rc = ngx_http_tenant_guard_store_revoked(r, ctx, &revoked);
+
+            if (rc == NGX_BUSY) {
+                if (lcf->redis_failure != NGX_HTTP_TENANT_GUARD_FAILURE_OPEN)
+                {
+                    ctx->result = TG_RESULT_UNAVAILABLE;
+                    return NGX_OK;
+                }
+
+                /*
+                 * allowed, but not kept: Redis did not say "not revoked",
+                 * and a zone entry would skip the question until exp
+                 */
+
+                keep = 0;
+
+            } else if (rc != NGX_OK) {
+                return rc;
+
+            } else if (revoked) {
+                ctx->result = TG_RESULT_INVALID_TOKEN;
+                ngx_str_set(&ctx->detail, "the token has been revoked");
+                return NGX_OK;
+            }
+        }
+
+        ctx->jti_checked = 1;
+
+        if (keep) {
+            ngx_http_tenant_guard_token_keep(r, lcf, ctx);
+        }
     }
 
-    ngx_http_tenant_guard_token_keep(r, lcf, ctx);
+    /* a signed-out subject or workspace: every token, cached ones too */
 
-    return NGX_OK;
+    return ngx_http_tenant_guard_token_signed_out(r, lcf, ctx);
 }
 
 

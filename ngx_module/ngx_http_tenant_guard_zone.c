@@ -1333,3 +1333,38 @@ ngx_http_tenant_guard_zone_bans(ngx_http_tenant_guard_zone_t *zone,
 
     return bans;
 }
+
+
+/*
+ * zone_get of kind, else of alt, under one lock: a revocation (state) or
+ * Redis's remembered "none" (cache) for one key.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_get_either(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, ngx_uint_t alt, u_char *key, size_t len, u_char *buf,
+    size_t size, size_t *n)
+{
+    ngx_int_t                      rc;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = ngx_http_tenant_guard_zone_take(zone, kind, key, len);
+
+    if (tn == NULL) {
+        tn = ngx_http_tenant_guard_zone_take(zone, alt, key, len);
+    }
+
+    if (tn != NULL && tn->value_len <= size) {
+        ngx_memcpy(buf, tn->data + tn->key_len, tn->value_len);
+        *n = tn->value_len;
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}

@@ -180,7 +180,7 @@ is(status_of('/a', TG::jwt({workspace_id => 'acme', sub => 'u3',
                              iat => $at + 1})), 200,
    'a token of the workspace issued after the cut-off passes');
 like($n->error_log,
-     qr/\[info\] .*tenant_guard: invalid token: the token has been revoked: its workspace was signed out, workspace: acme, token_id: /,
+     qr/\[info\] .*: \*\d+ workspace=acme tenant_guard: invalid token: the token has been revoked: its workspace was signed out, token_id: /,
      'the refusal line names the reason and the workspace');
 
 # the refused tokens so far counted toward the address's ban: start afresh

@@ -193,7 +193,7 @@ GET /a
 TG::bearer({workspace_id => 'acme', jti => 'jti-level-1'})
 --- error_code: 403
 --- error_log_like
-\[notice\] .*tenant_guard: insufficient scope: workspace: acme, token_id: jti-level-1, client: 127\.0\.0\.1,
+\[notice\] .*: \*\d+ workspace=acme tenant_guard: insufficient scope, token_id: jti-level-1, client: 127\.0\.0\.1,
 
 
 
@@ -211,7 +211,7 @@ GET /a
 TG::bearer({workspace_id => 'acme', exp => time - 3600, iat => time - 7200})
 --- error_code: 401
 --- error_log_like
-\[warn\] .*tenant_guard: invalid token: the token has expired, token_id: \S+, client: 127\.0\.0\.1,
+\[warn\] .*: \*\d+ tenant_guard: invalid token: the token has expired, token_id: \S+, client: 127\.0\.0\.1,
 
 
 
@@ -227,7 +227,7 @@ location / {
 GET /a
 --- error_code: 401
 --- error_log_like
-\[error\] .*tenant_guard: no bearer token, client: 127\.0\.0\.1,
+\[error\] .*: \*\d+ tenant_guard: no bearer token, client: 127\.0\.0\.1,
 
 
 
@@ -246,7 +246,7 @@ location / {
      more_headers => TG::bearer({workspace_id => 'ac"me', jti => 'jti-quote'})},
 ]
 --- error_log_like
-tenant_guard: insufficient scope: workspace: ac\?me, token_id: jti-quote
+workspace=ac\?me tenant_guard: insufficient scope, token_id: jti-quote
 --- no_error_log
 ] forged
 
