@@ -920,7 +920,8 @@ ngx_http_tenant_guard_admin_lift_ip(ngx_http_request_t *r, ngx_str_t *ip)
 
     if (tmcf->zone == NULL) {
         return ngx_http_tenant_guard_admin_error(r, NGX_HTTP_CONFLICT,
-                                       "no_zone", "bans need tenant_guard_zone");
+                                       "no_zone",
+                                       "bans need tenant_guard_zone");
     }
 
     n = 0;
@@ -972,7 +973,8 @@ ngx_http_tenant_guard_admin_lift_id(ngx_http_request_t *r, ngx_str_t *ws,
 
     if (tmcf->zone == NULL) {
         return ngx_http_tenant_guard_admin_error(r, NGX_HTTP_CONFLICT,
-                                       "no_zone", "bans need tenant_guard_zone");
+                                       "no_zone",
+                                       "bans need tenant_guard_zone");
     }
 
     c = (id->len == 64);
@@ -1494,10 +1496,11 @@ static ngx_int_t
 ngx_http_tenant_guard_admin_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *description)
 {
-    u_char       *p;
-    size_t        len;
-    ngx_buf_t    *b;
-    ngx_chain_t  *out;
+    u_char           *p;
+    size_t            len;
+    ngx_buf_t        *b;
+    ngx_chain_t      *out;
+    ngx_table_elt_t  *h;
 
     len = ngx_strlen(description);
 
@@ -1524,15 +1527,16 @@ ngx_http_tenant_guard_admin_error(ngx_http_request_t *r, ngx_uint_t status,
     out->next = NULL;
 
     if (status == NGX_HTTP_UNAUTHORIZED) {
-        r->headers_out.www_authenticate = ngx_list_push(&r->headers_out.headers);
-        if (r->headers_out.www_authenticate == NULL) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        r->headers_out.www_authenticate->hash = 1;
-        ngx_str_set(&r->headers_out.www_authenticate->key, "WWW-Authenticate");
-        ngx_str_set(&r->headers_out.www_authenticate->value,
-                    "Bearer realm=\"tenant_guard admin\"");
+        h->hash = 1;
+        ngx_str_set(&h->key, "WWW-Authenticate");
+        ngx_str_set(&h->value, "Bearer realm=\"tenant_guard admin\"");
+
+        r->headers_out.www_authenticate = h;
     }
 
     return ngx_http_tenant_guard_admin_send(r, status, out, 0);

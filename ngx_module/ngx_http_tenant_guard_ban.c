@@ -296,7 +296,7 @@ ngx_http_tenant_guard_ban_zone_fail(ngx_log_t *log,
 {
     ngx_http_tenant_guard_fail_t        f;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
-    u_char                              name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
+    u_char                  name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
 
     tmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_tenant_guard_module);
@@ -428,7 +428,7 @@ ngx_http_tenant_guard_ban_counted(void *data, ngx_int_t rc, long long count,
     long long                           until;
     tg_ban_state_t                      s;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
-    u_char                              name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
+    u_char                  name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
 
     if (rc != NGX_OK) {
         ngx_http_tenant_guard_ban_unsettled(c);

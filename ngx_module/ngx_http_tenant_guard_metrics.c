@@ -25,6 +25,7 @@
 
 
 #define NGX_HTTP_TENANT_GUARD_METRICS_RESULTS  32
+#define NGX_HTTP_TENANT_GUARD_NRESULTS  NGX_HTTP_TENANT_GUARD_METRICS_RESULTS
 #define NGX_HTTP_TENANT_GUARD_METRICS_WS_LEN   64
 #define NGX_HTTP_TENANT_GUARD_METRICS_WS_MAX   10000
 #define NGX_HTTP_TENANT_GUARD_NBUCKETS         11
@@ -33,12 +34,12 @@
 typedef struct {
     ngx_atomic_t                  len;        /* 0: free; set last */
     u_char                        name[NGX_HTTP_TENANT_GUARD_METRICS_WS_LEN];
-    ngx_atomic_t                  decisions[NGX_HTTP_TENANT_GUARD_METRICS_RESULTS];
+    ngx_atomic_t                  decisions[NGX_HTTP_TENANT_GUARD_NRESULTS];
 } ngx_http_tenant_guard_metrics_ws_t;
 
 
 typedef struct {
-    ngx_atomic_t                  decisions[NGX_HTTP_TENANT_GUARD_METRICS_RESULTS];
+    ngx_atomic_t                  decisions[NGX_HTTP_TENANT_GUARD_NRESULTS];
     ngx_atomic_t                  invalid[NGX_HTTP_TENANT_GUARD_NCAUSES];
     ngx_atomic_t                  bans[3];
     ngx_atomic_t                  login_failures;

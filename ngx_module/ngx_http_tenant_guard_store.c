@@ -1553,8 +1553,8 @@ ngx_http_tenant_guard_store_revoked_at(ngx_http_request_t *r,
 
     if (!(ctx->ask.answered && ctx->ask.what == what)) {
         if (ngx_http_tenant_guard_zone_get_either(tmcf->zone, kind,
-                                    kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
-                                    name, len, (u_char *) &rv, sizeof(rv), &n)
+                               kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                               name, len, (u_char *) &rv, sizeof(rv), &n)
             == NGX_OK
             && n == sizeof(rv)
             && (rv.at != 0 || tmcf->redis == NULL
@@ -1608,10 +1608,10 @@ ngx_http_tenant_guard_store_revoked_at(ngx_http_request_t *r,
 
     } else {
         (void) ngx_http_tenant_guard_zone_put(tmcf->zone,
-                                    kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
-                                    name, len, (u_char *) &rv, sizeof(rv),
-                                    ngx_time()
-                                    + NGX_HTTP_TENANT_GUARD_REVOKE_MISS_TTL);
+                               kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                               name, len, (u_char *) &rv, sizeof(rv),
+                               ngx_time()
+                               + NGX_HTTP_TENANT_GUARD_REVOKE_MISS_TTL);
     }
 
     return NGX_OK;
