@@ -53,7 +53,7 @@ static ngx_int_t ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
 static void ngx_http_tenant_guard_store_publish(ngx_str_t *key);
 static void ngx_http_tenant_guard_store_revoked_event(
     ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *name,
-    size_t len);
+    size_t len, time_t hold);
 static ngx_int_t ngx_http_tenant_guard_store_unhex(u_char *hex, size_t len,
     u_char *bytes);
 static void ngx_http_tenant_guard_store_ban_event(ngx_str_t *key,
@@ -254,14 +254,14 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
     if (name.len > 12 && ngx_strncmp(name.data, "revoked-sub:", 12) == 0) {
         ngx_http_tenant_guard_store_revoked_event(tmcf->zone,
                                         NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB,
-                                        name.data + 12, name.len - 12);
+                                        name.data + 12, name.len - 12, hold);
         return;
     }
 
     if (name.len > 11 && ngx_strncmp(name.data, "revoked-ws:", 11) == 0) {
         ngx_http_tenant_guard_store_revoked_event(tmcf->zone,
                                          NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS,
-                                         name.data + 11, name.len - 11);
+                                         name.data + 11, name.len - 11, hold);
         return;
     }
 
@@ -1557,6 +1557,7 @@ ngx_http_tenant_guard_store_revoked_at(ngx_http_request_t *r,
                                name, len, (u_char *) &rv, sizeof(rv), &n)
             == NGX_OK
             && n == sizeof(rv)
+            && rv.at >= 0
             && (rv.at != 0 || tmcf->redis == NULL
                 || ngx_http_tenant_guard_store_fresh(r, (time_t) rv.stored)
                 || !ngx_http_tenant_guard_redis_up()))
@@ -1593,6 +1594,18 @@ ngx_http_tenant_guard_store_revoked_at(ngx_http_request_t *r,
 
     } else if (reply->type != NGX_HTTP_TENANT_GUARD_REPLY_NIL) {
         return NGX_BUSY;
+    }
+
+    /* a "none" is not remembered while tg:events holds the key */
+
+    if (*at == 0
+        && ngx_http_tenant_guard_zone_get(tmcf->zone,
+                               kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                               name, len, (u_char *) &rv, sizeof(rv), &n)
+           == NGX_OK
+        && n == sizeof(rv) && rv.at == -1 && rv.stored > ngx_time())
+    {
+        return NGX_OK;
     }
 
     rv.at = *at;
@@ -1644,14 +1657,24 @@ ngx_http_tenant_guard_store_confirm(ngx_http_request_t *r,
 }
 
 
-/* a signed-out subject or workspace changed: both of its entries go */
+/*
+ * A signed-out subject or workspace changed: what the zone had goes, and
+ * until "hold" a "none" is not remembered, since Redis may have given it
+ * before the change, to a request still on its way.
+ */
 
 static void
 ngx_http_tenant_guard_store_revoked_event(ngx_http_tenant_guard_zone_t *zone,
-    ngx_uint_t kind, u_char *name, size_t len)
+    ngx_uint_t kind, u_char *name, size_t len, time_t hold)
 {
+    ngx_http_tenant_guard_revoked_t  rv;
+
+    rv.at = -1;
+    rv.stored = hold;
+
     ngx_http_tenant_guard_zone_remove(zone, kind, name, len);
-    ngx_http_tenant_guard_zone_remove(zone,
-                                kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
-                                name, len);
+
+    (void) ngx_http_tenant_guard_zone_put(zone,
+                               kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                               name, len, (u_char *) &rv, sizeof(rv), hold);
 }
