@@ -72,7 +72,8 @@ static ngx_int_t ngx_http_tenant_guard_admin_lift_ip(ngx_http_request_t *r,
     ngx_str_t *ip);
 static ngx_int_t ngx_http_tenant_guard_admin_lift_id(ngx_http_request_t *r,
     ngx_str_t *ws, ngx_str_t *id);
-static ngx_int_t ngx_http_tenant_guard_admin_bans(ngx_http_request_t *r);
+static ngx_int_t ngx_http_tenant_guard_admin_bans(ngx_http_request_t *r,
+    ngx_str_t *ws);
 static ngx_int_t ngx_http_tenant_guard_admin_policy(ngx_http_request_t *r,
     ngx_str_t *ws, ngx_http_tenant_guard_admin_part_t *part, ngx_str_t *body);
 static void ngx_http_tenant_guard_admin_policy_got(ngx_http_request_t *r,
@@ -625,7 +626,7 @@ ngx_http_tenant_guard_admin_route(ngx_http_request_t *r, ngx_str_t *body)
                 goto not_allowed;
             }
 
-            return ngx_http_tenant_guard_admin_bans(r);
+            return ngx_http_tenant_guard_admin_bans(r, &ws);
         }
 
         if (rest.len > 5 && ngx_strncmp(rest.data, "bans/", 5) == 0) {
@@ -1022,9 +1023,10 @@ ngx_http_tenant_guard_admin_lift_id(ngx_http_request_t *r, ngx_str_t *ws,
 /* the bans in force on this host: identifiers by hash, and addresses */
 
 static ngx_int_t
-ngx_http_tenant_guard_admin_bans(ngx_http_request_t *r)
+ngx_http_tenant_guard_admin_bans(ngx_http_request_t *r, ngx_str_t *ws)
 {
-    u_char                             *p;
+    u_char                             *p, *name;
+    size_t                              n;
     time_t                              now;
     ngx_buf_t                          *b;
     ngx_uint_t                          i, first;
@@ -1045,7 +1047,9 @@ ngx_http_tenant_guard_admin_bans(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b = ngx_create_temp_buf(r->pool, 64 + bans->nelts * 200);
+    b = ngx_create_temp_buf(r->pool,
+                            64 + bans->nelts
+                                 * (200 + 6 * NGX_HTTP_TENANT_GUARD_MAX_ID));
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1057,6 +1061,32 @@ ngx_http_tenant_guard_admin_bans(ngx_http_request_t *r)
     p = ngx_cpymem(b->last, "{\"bans\":[", 9);
 
     for (i = 0; i < bans->nelts; i++) {
+        name = NULL;
+        n = 0;
+
+        /*
+         * An identifier's text, when this host saw it fail: an identifier
+         * of another workspace is not listed (one of unknown workspace is,
+         * by its hash); an address in every workspace's listing.
+         */
+
+        if (e[i].kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
+            && ngx_http_tenant_guard_zone_copy(tmcf->zone,
+                                       NGX_HTTP_TENANT_GUARD_KIND_BAN_NAME,
+                                       e[i].key, 32, r->pool, &name, &n)
+               == NGX_OK
+            && n >= 1 && (size_t) name[0] + 1 <= n)
+        {
+            if ((size_t) name[0] != ws->len
+                || ngx_strncmp(name + 1, ws->data, ws->len) != 0)
+            {
+                continue;
+            }
+
+        } else {
+            name = NULL;
+        }
+
         if (!first) {
             *p++ = ',';
         }
@@ -1067,6 +1097,13 @@ ngx_http_tenant_guard_admin_bans(ngx_http_request_t *r)
             p = ngx_cpymem(p, "{\"identifier_hash\":\"", 20);
             p = ngx_hex_dump(p, e[i].key, e[i].len);
             p = ngx_sprintf(p, "\",\"level\":\"%d\"", e[i].state.level);
+
+            if (name != NULL) {
+                p = ngx_cpymem(p, ",\"identifier\":\"", 15);
+                p = (u_char *) ngx_escape_json(p, name + 1 + name[0],
+                                               n - 1 - name[0]);
+                *p++ = '"';
+            }
 
         } else {
             p = ngx_cpymem(p, "{\"address\":\"", 12);
@@ -1646,4 +1683,40 @@ ngx_http_tenant_guard_admin_ban_name(u_char *p, ngx_uint_t kind, u_char *key,
 
     return p + ngx_inet_ntop(len == 4 ? AF_INET : AF_INET6, key, p,
                              NGX_INET6_ADDRSTRLEN);
+}
+
+
+/*
+ * A failed login's identifier, kept beside its hash (cache: it may give
+ * way) so that the bans listing shows it and its workspace: the workspace
+ * (at most 255 bytes, its length first) and the identifier as hashed.
+ */
+
+void
+ngx_http_tenant_guard_admin_ban_note(ngx_http_tenant_guard_zone_t *zone,
+    ngx_str_t *ws, ngx_str_t *id, u_char *key)
+{
+    u_char      *p;
+    size_t       i, n;
+    u_char       buf[1 + 255 + NGX_HTTP_TENANT_GUARD_MAX_ID];
+
+    if (zone == NULL || ws->len > 255 || id->len == 0) {
+        return;
+    }
+
+    p = buf;
+    *p++ = (u_char) ws->len;
+    p = ngx_cpymem(p, ws->data, ws->len);
+
+    n = ngx_min(id->len, NGX_HTTP_TENANT_GUARD_MAX_ID);
+
+    for (i = 0; i < n; i++) {
+        *p++ = ngx_tolower(id->data[i]);
+    }
+
+    (void) ngx_http_tenant_guard_zone_put(zone,
+                                          NGX_HTTP_TENANT_GUARD_KIND_BAN_NAME,
+                                          key, 32, buf, p - buf,
+                                          ngx_time()
+                                          + NGX_HTTP_TENANT_GUARD_BAN_NAME_TTL);
 }

@@ -24,6 +24,10 @@
 /* Redis said "none": cache, not state (a revocation's kind + this) */
 #define NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE  3
 
+/* a failed identifier's text beside its hash, for the bans listing */
+#define NGX_HTTP_TENANT_GUARD_KIND_BAN_NAME      15
+#define NGX_HTTP_TENANT_GUARD_BAN_NAME_TTL       (2 * 86400)
+
 /* the questions the revocation step may put to Redis */
 #define NGX_HTTP_TENANT_GUARD_ASK_REVOKED_SUB    16
 #define NGX_HTTP_TENANT_GUARD_ASK_REVOKED_WS     17
@@ -82,6 +86,8 @@ typedef struct {
 
 u_char *ngx_http_tenant_guard_admin_ban_name(u_char *p, ngx_uint_t kind,
     u_char *key, size_t len);
+void ngx_http_tenant_guard_admin_ban_note(ngx_http_tenant_guard_zone_t *zone,
+    ngx_str_t *ws, ngx_str_t *id, u_char *key);
 
 /* _ban.c */
 void ngx_http_tenant_guard_ban_key_of(ngx_str_t *ws, ngx_str_t *id,

@@ -135,6 +135,7 @@ ngx_http_tenant_guard_ban_identifier(ngx_http_request_t *r,
 {
     ngx_http_tenant_guard_ban_identifier_key(ws, id, ctx->ban_key);
     ctx->has_ban_key = 1;
+    ctx->ban_id = *id;
 
     if (!lookup) {
         return;
@@ -276,6 +277,9 @@ ngx_http_tenant_guard_ban_fail(ngx_http_request_t *r,
     /* each count Redis cannot take (its link is down) is settled later */
 
     if (identifier) {
+        ngx_http_tenant_guard_admin_ban_note(tmcf->zone, ws, &ctx->ban_id,
+                                             ctx->ban_key);
+
         (void) ngx_http_tenant_guard_ban_count(r->connection->log,
                                              NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
                                              ctx->ban_key, 32, &policy->ban);

@@ -259,6 +259,7 @@ typedef struct {
     ngx_http_tenant_guard_login_t *login;     /* an outcome to watch for */
     ngx_str_t                     login_ws;
     ngx_str_t                     login_id;
+    ngx_str_t                     ban_id;     /* what ban_key hashes */
     u_char                        ban_key[32];
     u_char                        key[32];    /* the token's SHA-256 */
 } ngx_http_tenant_guard_ctx_t;

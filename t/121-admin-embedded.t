@@ -20,7 +20,7 @@ use Test::More;
 my $policy = {
     default => {
         ban => {blockingForClientEnabled => JSON::PP::true(),
-                firstBanThreshold => 50, firstBanCollectingTime => 300,
+                firstBanThreshold => 2, firstBanCollectingTime => 300,
                 firstBanDuration => 600, secondBanThreshold => 60,
                 secondBanCollectingTime => 300, secondBanDuration => 600,
                 permanentBanThreshold => 5, permanentBanCollectingTime => 300,
@@ -40,6 +40,10 @@ location / {
 }
 location /admin/ {
     tenant_guard_admin token=$TEST_NGINX_PREFIX/admin.tokens;
+}
+location = /login {
+    tenant_guard_login identifier=$http_x_login workspace=$http_x_ws;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/401;
 }
 location /open-admin/ {
     allow 127.0.0.1;
@@ -326,6 +330,41 @@ is($res->{json}{was_banned}, JSON::PP::false(), 'it was not banned');
 is(TG::Admin::admin($n, 'DELETE',
                     '/admin/workspaces/acme/bans/someone@example.com')
        ->{status}, 200, 'lift an identifier by its text');
+
+# ---------------------------------------------------------------- identifiers
+
+sub login {
+    my ($id) = @_;
+    return $n->get('/login', "X-Login: $id", 'X-WS: acme')->{status};
+}
+
+lift();
+is(login('Alice@Example.com'), 401, 'a failed login') for 1 .. 2;
+is(login('alice@example.com'), 429, 'the identifier is banned');
+my ($hash) = $n->error_log
+    =~ /login identifier banned, level 1, for \d+ s, identifier hash: ([0-9a-f]{64})/;
+ok($hash, 'the ban line names the identifier\'s hash');
+
+$res = TG::Admin::admin($n, 'GET', '/admin/workspaces/acme/bans');
+my ($idban) = grep { $_->{identifier_hash} } @{$res->{json}{bans}};
+is($idban && $idban->{identifier_hash}, $hash, 'the listing shows the hash');
+is($idban && $idban->{identifier}, 'alice@example.com',
+   'and the identifier as it was counted');
+is($idban && $idban->{level}, '1', 'and its level');
+ok(!grep({ $_->{identifier_hash} } @{TG::Admin::admin($n, 'GET',
+       '/admin/workspaces/other/bans')->{json}{bans}}),
+   'another workspace\'s listing leaves it out');
+
+$res = TG::Admin::admin($n, 'DELETE', "/admin/workspaces/acme/bans/$hash");
+is($res->{json}{was_banned}, JSON::PP::true(), 'lift it by the logged hash');
+is(login('alice@example.com'), 401, 'the identifier may try again');
+
+lift();
+is(login('Bob'), 401, 'bob fails') for 1 .. 2;
+is(login('bob'), 429, 'bob is banned');
+$res = TG::Admin::admin($n, 'DELETE', '/admin/workspaces/acme/bans/BOB');
+is($res->{json}{was_banned}, JSON::PP::true(), 'lift it by the identifier\'s text');
+is(login('bob'), 401, 'bob may try again');
 
 $n->stop;
 is_deeply([$n->bad_log_lines], [], 'no alert, crit or emerg in the log');
