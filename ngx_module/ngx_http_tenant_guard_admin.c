@@ -160,6 +160,15 @@ ngx_http_tenant_guard_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     lcf->admin = acf;
 
+    /*
+     * "tenant_guard on" of the server would ask the admin token to be a
+     * tenant's JWT: off here unless the location says otherwise
+     */
+
+    if (lcf->enable == NGX_CONF_UNSET) {
+        lcf->enable = 0;
+    }
+
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_tenant_guard_admin_handler;
 

@@ -282,3 +282,16 @@ $c
 --- config_ok
 --- no_config_output
 asks no token
+
+
+
+=== TEST 22: "tenant_guard on" of the server does not reach the admin location
+--- config eval
+"tenant_guard on;\nlocation /admin/ {\n    tenant_guard_admin token=$main::DIR/good.tokens;\n}\n"
+--- request
+GET /admin/status
+--- more_headers
+Authorization: Bearer adm-0123456789abcdef0123456789
+--- error_code: 200
+--- response_body_like
+"mode":"embedded"
