@@ -211,6 +211,22 @@ $asked = grep { /"GET" "tg:revoked-ws:held"/ } $r->monitor_lines(0.1);
 is($asked, 0, 'after the hold, the "none" is remembered again');
 $r->monitor_stop;
 
+# ---------------------------------------------------------------- status, metrics
+
+$res = TG::Admin::admin($b, 'GET', '/admin/status');
+is($res->{json}{mode}, 'redis', '/status: mode redis');
+is($res->{json}{redis}{link}, 'up', '/status: the Redis link is up');
+$res = TG::Admin::admin($b, 'GET', '/admin/metrics');
+like($res->{body}, qr/^tenant_guard_redis_up 1$/m, '/metrics: redis_up 1');
+my ($okc) = $res->{body}
+    =~ /^tenant_guard_redis_commands_total\{result="ok"\} (\d+)$/m;
+cmp_ok($okc // 0, '>', 0, '/metrics: Redis commands counted');
+my ($hits) = $res->{body}
+    =~ /^tenant_guard_cache_lookups_total\{cache="policy",result="miss"\} (\d+)$/m;
+cmp_ok($hits // 0, '>', 0, '/metrics: policy lookups counted');
+like($res->{body}, qr/^tenant_guard_invalid_tokens_total\{cause="revoked"\} [1-9]/m,
+     '/metrics: revoked tokens counted by cause');
+
 # ---------------------------------------------------------------- Redis down
 
 $r->stop;
