@@ -62,6 +62,8 @@ const tg_policy_t *ngx_http_tenant_guard_store_policy_embedded(
     ngx_http_request_t *r, ngx_str_t *ws);
 ngx_int_t ngx_http_tenant_guard_store_confirm(ngx_http_request_t *r,
     ngx_http_tenant_guard_redis_pt handler, void *data);
+void ngx_http_tenant_guard_store_signed_out(ngx_http_request_t *r,
+    ngx_str_t *names, time_t *at, ngx_uint_t *known);
 ngx_int_t ngx_http_tenant_guard_store_revoked_at(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *name,
     size_t len, time_t *at);
@@ -70,6 +72,9 @@ ngx_int_t ngx_http_tenant_guard_store_revoked_at(ngx_http_request_t *r,
 ngx_int_t ngx_http_tenant_guard_zone_get_either(
     ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, ngx_uint_t alt,
     u_char *key, size_t len, u_char *buf, size_t size, size_t *n);
+void ngx_http_tenant_guard_zone_signed_out(ngx_http_tenant_guard_zone_t *zone,
+    ngx_str_t *names, ngx_http_tenant_guard_revoked_t *rv, ngx_uint_t *found,
+    time_t *events_since);
 ngx_array_t *ngx_http_tenant_guard_zone_bans(
     ngx_http_tenant_guard_zone_t *zone, ngx_pool_t *pool);
 

@@ -1678,3 +1678,55 @@ ngx_http_tenant_guard_store_revoked_event(ngx_http_tenant_guard_zone_t *zone,
                                kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
                                name, len, (u_char *) &rv, sizeof(rv), hold);
 }
+
+
+/*
+ * The warm path: what the zone says of a token's workspace (names[0]) and
+ * subject (names[1]) being signed out, in one look.  known[i]: at[i] may
+ * be trusted (0: none); else the question goes to revoked_at().
+ */
+
+void
+ngx_http_tenant_guard_store_signed_out(ngx_http_request_t *r,
+    ngx_str_t *names, time_t *at, ngx_uint_t *known)
+{
+    time_t                              since;
+    ngx_uint_t                          i, found[2];
+    ngx_http_tenant_guard_revoked_t     rv[2];
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    ngx_http_tenant_guard_zone_signed_out(tmcf->zone, names, rv, found,
+                                          &since);
+
+    for (i = 0; i < 2; i++) {
+        at[i] = 0;
+        known[i] = 0;
+
+        if (!found[i]) {
+
+            /* embedded: the zone is all there is */
+
+            known[i] = (tmcf->redis == NULL);
+            continue;
+        }
+
+        if (rv[i].at > 0) {
+            at[i] = (time_t) rv[i].at;
+            known[i] = 1;
+            continue;
+        }
+
+        /* a "none": while fresh, or while Redis cannot be asked */
+
+        if (rv[i].at == 0
+            && (tmcf->redis == NULL
+                || (since != -1 && (time_t) rv[i].stored >= since)
+                || (time_t) rv[i].stored == ngx_time()
+                || !ngx_http_tenant_guard_redis_up()))
+        {
+            known[i] = 1;
+        }
+    }
+}

@@ -340,7 +340,69 @@ static ngx_int_t
 ngx_http_tenant_guard_token_signed_out(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
-    ngx_int_t  rc;
+    u_char                             *p;
+    time_t                              at[2];
+    ngx_int_t                           rc;
+    ngx_str_t                           names[2], *ws, *sub;
+    ngx_uint_t                          i, known[2];
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    ws = &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE];
+    sub = &ctx->ids[NGX_HTTP_TENANT_GUARD_SUBJECT];
+
+    /* warm: both questions answered by the zone in one look */
+
+    if (!ctx->ws_checked && !ctx->sub_checked && tmcf->zone != NULL
+        && ws->len)
+    {
+        names[0] = *ws;
+        names[1].len = 0;
+
+        if (sub->len) {
+            names[1].len = ws->len + 1 + sub->len;
+            names[1].data = ngx_pnalloc(r->pool, names[1].len);
+            if (names[1].data == NULL) {
+                return NGX_ERROR;
+            }
+
+            p = ngx_cpymem(names[1].data, ws->data, ws->len);
+            *p++ = ':';
+            ngx_memcpy(p, sub->data, sub->len);
+        }
+
+        ngx_http_tenant_guard_store_signed_out(r, names, at, known);
+
+        for (i = 0; i < 2; i++) {
+            if (!known[i] && names[i].len) {
+                continue;
+            }
+
+            if (at[i] != 0 && (ctx->iat < 0 || ctx->iat <= at[i])) {
+                ctx->result = TG_RESULT_INVALID_TOKEN;
+
+                if (i == 0) {
+                    ngx_str_set(&ctx->detail,
+                                "the token has been revoked: its workspace "
+                                "was signed out");
+                } else {
+                    ngx_str_set(&ctx->detail,
+                                "the token has been revoked: its subject "
+                                "was signed out");
+                }
+
+                return NGX_OK;
+            }
+
+            if (i == 0) {
+                ctx->ws_checked = 1;
+
+            } else {
+                ctx->sub_checked = 1;
+            }
+        }
+    }
 
     if (!ctx->ws_checked) {
         rc = ngx_http_tenant_guard_token_signed_out_one(r, lcf, ctx,

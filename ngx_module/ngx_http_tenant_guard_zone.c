@@ -1368,3 +1368,50 @@ ngx_http_tenant_guard_zone_get_either(ngx_http_tenant_guard_zone_t *zone,
 
     return rc;
 }
+
+
+/*
+ * A token's two signed-out entries (its workspace's and its subject's: a
+ * revocation, else a remembered "none"), with the state of the events
+ * link, under one lock: the warm path's whole revocation question.
+ * found[i]: 1 when entry i was there (rv[i] holds it).
+ */
+
+void
+ngx_http_tenant_guard_zone_signed_out(ngx_http_tenant_guard_zone_t *zone,
+    ngx_str_t *names, ngx_http_tenant_guard_revoked_t *rv, ngx_uint_t *found,
+    time_t *events_since)
+{
+    ngx_uint_t                     i, kind;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (i = 0; i < 2; i++) {
+        found[i] = 0;
+
+        if (names[i].len == 0) {
+            continue;
+        }
+
+        kind = i ? NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB
+                 : NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS;
+
+        tn = ngx_http_tenant_guard_zone_take(zone, kind, names[i].data,
+                                             names[i].len);
+        if (tn == NULL) {
+            tn = ngx_http_tenant_guard_zone_take(zone,
+                                kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                                names[i].data, names[i].len);
+        }
+
+        if (tn != NULL && tn->value_len == sizeof(*rv)) {
+            ngx_memcpy(&rv[i], tn->data + tn->key_len, sizeof(*rv));
+            found[i] = 1;
+        }
+    }
+
+    *events_since = zone->sh->events_up ? zone->sh->events_since : -1;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
