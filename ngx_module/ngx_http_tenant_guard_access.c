@@ -10,6 +10,7 @@
 
 #include "ngx_http_tenant_guard_module.h"
 #include "ngx_http_tenant_guard_keys.h"
+#include "ngx_http_tenant_guard_metrics.h"
 
 
 /*
@@ -33,6 +34,9 @@ static ngx_int_t ngx_http_tenant_guard_challenge(ngx_http_request_t *r,
 static u_char *ngx_http_tenant_guard_quoted(u_char *p, ngx_str_t *s);
 static ngx_uint_t ngx_http_tenant_guard_error_page(ngx_http_request_t *r,
     ngx_http_core_loc_conf_t *clcf, ngx_uint_t status);
+static void ngx_http_tenant_guard_log_refusal(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    const tg_result_t *res);
 
 
 static ngx_http_tenant_guard_step_t  ngx_http_tenant_guard_steps[] = {
@@ -177,6 +181,8 @@ ngx_http_tenant_guard_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
+    ngx_http_tenant_guard_metrics_decision(r, ctx);
+
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "tenant_guard: allowed, token_id: %V", &ctx->token_id);
 
@@ -240,10 +246,9 @@ ngx_http_tenant_guard_refuse(ngx_http_request_t *r,
         description.len = ngx_strlen(res->description);
     }
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "tenant_guard: %s%s%V%s%V",
-                  res->reason, ctx->detail.len ? ": " : "", &ctx->detail,
-                  ctx->token_id.len ? ", token_id: " : "", &ctx->token_id);
+    ngx_http_tenant_guard_metrics_decision(r, ctx);
+
+    ngx_http_tenant_guard_log_refusal(r, lcf, ctx, res);
 
     if (ngx_http_tenant_guard_challenge(r, lcf, res, &description)
         != NGX_OK)
@@ -472,4 +477,44 @@ ngx_http_tenant_guard_error_page(ngx_http_request_t *r,
     }
 
     return 0;
+}
+
+
+/*
+ * The one line of a refusal, at tenant_guard_log_level: the workspace once
+ * the token is verified, the reason, the token id; nginx adds the client
+ * address.  The workspace is a claim: a quote or a control byte is masked.
+ */
+
+static void
+ngx_http_tenant_guard_log_refusal(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    const tg_result_t *res)
+{
+    size_t      i;
+    ngx_str_t   ws, *id;
+    u_char      buf[NGX_HTTP_TENANT_GUARD_MAX_CLAIM];
+
+    if (r->connection->log->log_level < lcf->log_level) {
+        return;
+    }
+
+    id = &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE];
+
+    ws.len = ngx_min(id->len, sizeof(buf));
+    ws.data = buf;
+
+    for (i = 0; i < ws.len; i++) {
+        buf[i] = (id->data[i] <= 0x20 || id->data[i] == 0x7f
+                  || id->data[i] == '"')
+                 ? '?' : id->data[i];
+    }
+
+    /* the workspace goes first: the "tenant_guard: ..." text stays as it was */
+
+    ngx_log_error(lcf->log_level, r->connection->log, 0,
+                  "%s%V%stenant_guard: %s%s%V%s%V",
+                  ws.len ? "workspace=" : "", &ws, ws.len ? " " : "",
+                  res->reason, ctx->detail.len ? ": " : "", &ctx->detail,
+                  ctx->token_id.len ? ", token_id: " : "", &ctx->token_id);
 }

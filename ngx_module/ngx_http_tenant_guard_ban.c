@@ -9,6 +9,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "ngx_http_tenant_guard_metrics.h"
+#include "ngx_http_tenant_guard_admin.h"
 
 
 /*
@@ -188,17 +190,28 @@ void
 ngx_http_tenant_guard_ban_identifier(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws, ngx_str_t *id)
 {
-    ngx_str_t  none;
+    ngx_str_t                           none;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
     ngx_str_null(&none);
+
+    ctx->ban_id = *id;
+
+    /* the admin API's bans listing shows the identifier beside its hash */
 
     if (ws->len) {
         ngx_http_tenant_guard_ban_identifier_key(ws, id, ctx->ban_key);
         ctx->has_ban_key = 1;
+        ngx_http_tenant_guard_admin_ban_note(tmcf->zone, ws, id,
+                                             ctx->ban_key);
     }
 
     ngx_http_tenant_guard_ban_identifier_key(&none, id, ctx->ban_key_any);
     ctx->has_ban_key_any = 1;
+    ngx_http_tenant_guard_admin_ban_note(tmcf->zone, &none, id,
+                                         ctx->ban_key_any);
 }
 
 
@@ -921,6 +934,7 @@ ngx_http_tenant_guard_ban_zone_fail(ngx_log_t *log,
 {
     ngx_http_tenant_guard_fail_t        f;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
+    u_char                  name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
 
     tmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_tenant_guard_module);
@@ -937,10 +951,15 @@ ngx_http_tenant_guard_ban_zone_fail(ngx_log_t *log,
         == NGX_OK
         && f.level != TG_BAN_NONE)
     {
+        ngx_http_tenant_guard_metrics_ban(f.level);
+
         ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "tenant_guard: %s banned, level %d, for %T s",
+                      "tenant_guard: %s banned, level %d, for %T s, %*s",
                       f.address ? "client address" : "login identifier",
-                      f.level, f.until - f.now);
+                      f.level, f.until - f.now,
+                      ngx_http_tenant_guard_admin_ban_name(name, kind, key,
+                                                           len)
+                      - name, name);
     }
 }
 
@@ -1047,6 +1066,7 @@ ngx_http_tenant_guard_ban_counted(void *data, ngx_int_t rc, long long count,
     long long                           until;
     tg_ban_state_t                      s;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
+    u_char                  name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
 
     if (rc != NGX_OK) {
         ngx_http_tenant_guard_ban_unsettled(c);
@@ -1092,11 +1112,16 @@ ngx_http_tenant_guard_ban_counted(void *data, ngx_int_t rc, long long count,
 
     ngx_http_tenant_guard_store_ban_set(c->kind, c->key, c->len, until, now);
 
+    ngx_http_tenant_guard_metrics_ban(level);
+
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
-                  "tenant_guard: %s banned, level %d, for %L s",
+                  "tenant_guard: %s banned, level %d, for %L s, %*s",
                   c->kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP
                   ? "client address" : "login identifier",
-                  level, until - now);
+                  level, until - now,
+                  ngx_http_tenant_guard_admin_ban_name(name, c->kind, c->key,
+                                                       c->len)
+                  - name, name);
 
     ngx_free(c);
 }
@@ -1298,4 +1323,13 @@ ngx_http_tenant_guard_ban_ipv6_prefix(ngx_conf_t *cf, ngx_command_t *cmd,
     tmcf->ban_ipv6_prefix = (ngx_uint_t) n;
 
     return NGX_CONF_OK;
+}
+
+
+/* the zone's and Redis's key of a workspace's login identifier */
+
+void
+ngx_http_tenant_guard_ban_key_of(ngx_str_t *ws, ngx_str_t *id, u_char *key)
+{
+    ngx_http_tenant_guard_ban_identifier_key(ws, id, key);
 }

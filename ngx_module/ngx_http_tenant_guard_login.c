@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "ngx_http_tenant_guard_metrics.h"
 
 
 /* what a source gave: a value, none, or a body that cannot be read */
@@ -794,6 +795,7 @@ ngx_http_tenant_guard_login_outcome(ngx_http_request_t *r,
 
     for (i = 0; i < ctx->login->fail->nelts; i++) {
         if (code[i] == status) {
+            ngx_http_tenant_guard_metrics_login_failure();
             ngx_http_tenant_guard_ban_settle(r, ctx, 1);
             return;
         }

@@ -10,6 +10,7 @@
 
 #include "ngx_http_tenant_guard_module.h"
 #include "ngx_http_tenant_guard_keys.h"
+#include "ngx_http_tenant_guard_metrics.h"
 
 
 static void *ngx_http_tenant_guard_create_main_conf(ngx_conf_t *cf);
@@ -91,6 +92,15 @@ static ngx_str_t  ngx_http_tenant_guard_default_acr = ngx_string("mfa");
 static ngx_conf_enum_t  ngx_http_tenant_guard_failure[] = {
     { ngx_string("closed"), NGX_HTTP_TENANT_GUARD_FAILURE_CLOSED },
     { ngx_string("open"), NGX_HTTP_TENANT_GUARD_FAILURE_OPEN },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_tenant_guard_log_levels[] = {
+    { ngx_string("info"), NGX_LOG_INFO },
+    { ngx_string("notice"), NGX_LOG_NOTICE },
+    { ngx_string("warn"), NGX_LOG_WARN },
+    { ngx_string("error"), NGX_LOG_ERR },
     { ngx_null_string, 0 }
 };
 
@@ -301,6 +311,27 @@ static ngx_command_t  ngx_http_tenant_guard_commands[] = {
       offsetof(ngx_http_tenant_guard_loc_conf_t, realm),
       NULL },
 
+    { ngx_string("tenant_guard_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_tenant_guard_admin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_metrics_workspaces"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_tenant_guard_metrics_workspaces,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tenant_guard_log_level"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tenant_guard_loc_conf_t, log_level),
+      &ngx_http_tenant_guard_log_levels },
+
       ngx_null_command
 };
 
@@ -347,6 +378,7 @@ ngx_http_tenant_guard_create_main_conf(ngx_conf_t *cf)
     }
 
     tmcf->ban_ipv6_prefix = NGX_CONF_UNSET_UINT;
+    tmcf->metrics_workspaces = NGX_CONF_UNSET_UINT;
 
     return tmcf;
 }
@@ -360,6 +392,9 @@ ngx_http_tenant_guard_init_main_conf(ngx_conf_t *cf, void *conf)
     size_t  i;
 
     ngx_conf_init_uint_value(tmcf->ban_ipv6_prefix, 64);
+    if (ngx_http_tenant_guard_metrics_init_conf(cf, tmcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (tmcf->redis != NULL && tmcf->zone == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -432,6 +467,7 @@ ngx_http_tenant_guard_create_loc_conf(ngx_conf_t *cf)
     conf->sources = NGX_CONF_UNSET_PTR;
     conf->claim_rules = NGX_CONF_UNSET_PTR;
     conf->login_body_max = NGX_CONF_UNSET_SIZE;
+    conf->log_level = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -458,6 +494,7 @@ ngx_http_tenant_guard_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level, NGX_LOG_INFO);
     ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
     ngx_conf_merge_uint_value(conf->algorithms, prev->algorithms,
                               TG_ALG_DEFAULT);

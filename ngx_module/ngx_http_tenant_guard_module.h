@@ -122,6 +122,8 @@ typedef struct {
     ngx_array_t                  *strip;      /* of ngx_str_t, lowercase */
     ngx_http_tenant_guard_redis_conf_t *redis;
     ngx_uint_t                    ban_ipv6_prefix;
+    ngx_uint_t                    metrics_workspaces;
+    ngx_shm_zone_t               *metrics;    /* _metrics.c */
 } ngx_http_tenant_guard_main_conf_t;
 
 
@@ -211,6 +213,8 @@ typedef struct {
     ngx_http_tenant_guard_sources_t *sources; /* NULL: bearer */
     ngx_array_t                  *claim_rules; /* of ..._claim_rule_t */
     size_t                        login_body_max;
+    ngx_uint_t                    log_level;  /* of a refusal's line */
+    void                         *admin;      /* _admin.c: tokens */
 } ngx_http_tenant_guard_loc_conf_t;
 
 
@@ -284,6 +288,10 @@ typedef struct {
     unsigned                      early:1;    /* judged for a variable */
     unsigned                      deferred:1; /* early, but needs a wait */
     unsigned                      verified:1; /* ... and passed */
+    unsigned                      counted:1;  /* in the metrics */
+    unsigned                      ws_checked:1;  /* tg:revoked-ws */
+    unsigned                      sub_checked:1; /* tg:revoked-sub */
+    unsigned                      jti_checked:1; /* tg:revoked, kept */
 
     ngx_http_tenant_guard_ask_t   ask;
 
@@ -303,6 +311,7 @@ typedef struct {
     ngx_http_tenant_guard_login_t *login;     /* an outcome to watch for */
     ngx_str_t                     login_ws;
     ngx_str_t                     login_id;
+    ngx_str_t                     ban_id;     /* what ban_key hashes */
     u_char                        ban_key[32];
     u_char                        key[32];    /* the token's SHA-256 */
 

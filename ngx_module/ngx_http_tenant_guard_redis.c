@@ -12,6 +12,7 @@
 #include <hiredis/async.h>
 
 #include "ngx_http_tenant_guard_redis.h"
+#include "ngx_http_tenant_guard_metrics.h"
 
 
 /*
@@ -1225,6 +1226,12 @@ ngx_http_tenant_guard_on_reply(redisAsyncContext *ac, void *r,
 
     if (w->timer.timer_set) {
         ngx_del_timer(&w->timer);
+
+        /* a command that timed out was counted then */
+
+        ngx_http_tenant_guard_metrics_redis(
+            (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+            ? NGX_HTTP_TENANT_GUARD_REDIS_ERROR : NGX_HTTP_TENANT_GUARD_REDIS_OK);
     }
 
     if (w->send) {
@@ -1305,6 +1312,8 @@ ngx_http_tenant_guard_waiter_timeout(ngx_event_t *ev)
 {
     ngx_http_request_t              *r;
     ngx_http_tenant_guard_waiter_t  *w = ev->data;
+
+    ngx_http_tenant_guard_metrics_redis(NGX_HTTP_TENANT_GUARD_REDIS_TIMEOUT);
 
     if (w->bg != NULL) {
         ngx_http_tenant_guard_on_background(w, NULL);

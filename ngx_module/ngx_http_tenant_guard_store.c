@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "ngx_http_tenant_guard_admin.h"
 #include "ngx_http_tenant_guard_redis.h"
 
 
@@ -85,6 +86,9 @@ static void ngx_http_tenant_guard_store_leave(void *data);
 static ngx_int_t ngx_http_tenant_guard_store_reply_copy(ngx_pool_t *pool,
     ngx_http_tenant_guard_reply_t *from, ngx_http_tenant_guard_reply_t *to);
 static void ngx_http_tenant_guard_store_publish(ngx_str_t *key);
+static void ngx_http_tenant_guard_store_revoked_event(
+    ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, u_char *name,
+    size_t len, time_t hold);
 static ngx_int_t ngx_http_tenant_guard_store_unhex(u_char *hex, size_t len,
     u_char *bytes);
 static void ngx_http_tenant_guard_store_ban_event(ngx_str_t *key,
@@ -293,6 +297,20 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
         && name.data[name.len - 1] == '}')
     {
         ngx_http_tenant_guard_store_ban_event(key, &name);
+        return;
+    }
+
+    if (name.len > 12 && ngx_strncmp(name.data, "revoked-sub:", 12) == 0) {
+        ngx_http_tenant_guard_store_revoked_event(tmcf->zone,
+                                        NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB,
+                                        name.data + 12, name.len - 12, hold);
+        return;
+    }
+
+    if (name.len > 11 && ngx_strncmp(name.data, "revoked-ws:", 11) == 0) {
+        ngx_http_tenant_guard_store_revoked_event(tmcf->zone,
+                                         NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS,
+                                         name.data + 11, name.len - 11, hold);
         return;
     }
 
@@ -866,6 +884,13 @@ ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
     ngx_http_tenant_guard_main_conf_t   *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    /* embedded: a policy the admin API wrote, on top of the file */
+
+    if (tmcf->redis == NULL && ws->len && tmcf->zone != NULL) {
+        *policy = ngx_http_tenant_guard_store_policy_embedded(r, ws);
+        return (*policy != NULL) ? NGX_OK : NGX_DECLINED;
+    }
 
     if (tmcf->redis == NULL || ws->len == 0 || tmcf->zone == NULL) {
         return NGX_DECLINED;
@@ -1601,4 +1626,480 @@ ngx_http_tenant_guard_store_unhex(u_char *hex, size_t len, u_char *bytes)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The admin API's writes in Redis: the key, then its name on tg:events so
+ * that every host drops what it had.  NGX_BUSY: the link is down, nothing
+ * was written.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_store_write(int argc, const char **argv, size_t *alen,
+    ngx_str_t *key)
+{
+    if (ngx_http_tenant_guard_redis_send(argc, argv, alen) != NGX_OK) {
+        return NGX_BUSY;
+    }
+
+    ngx_http_tenant_guard_store_publish(key);
+
+    return NGX_OK;
+}
+
+
+/* tg:revoked:{jti}, tg:revoked-sub:{ws}:{sub} or tg:revoked-ws:{ws} */
+
+ngx_int_t
+ngx_http_tenant_guard_store_revoke(ngx_uint_t kind, u_char *name, size_t len,
+    time_t value, time_t ttl)
+{
+    u_char                             *p;
+    ngx_str_t                           key;
+    const char                         *argv[5], *what;
+    size_t                              alen[5];
+    u_char                              v[NGX_TIME_T_LEN], t[NGX_TIME_T_LEN];
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_tenant_guard_store_main();
+
+    if (tmcf->redis == NULL) {
+        return NGX_DECLINED;
+    }
+
+    what = (kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB) ? "revoked-sub:"
+           : (kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS) ? "revoked-ws:"
+           : "revoked:";
+
+    key.len = tmcf->redis->prefix.len + ngx_strlen(what) + len;
+    key.data = ngx_alloc(key.len, ngx_cycle->log);
+    if (key.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key.data, tmcf->redis->prefix.data,
+                   tmcf->redis->prefix.len);
+    p = ngx_cpymem(p, what, ngx_strlen(what));
+    ngx_memcpy(p, name, len);
+
+    argv[0] = "SET";
+    alen[0] = 3;
+    argv[1] = (char *) key.data;
+    alen[1] = key.len;
+    argv[2] = (char *) v;
+    alen[2] = ngx_sprintf(v, "%T", value) - v;
+    argv[3] = "EX";
+    alen[3] = 2;
+    argv[4] = (char *) t;
+    alen[4] = ngx_sprintf(t, "%T", ttl) - t;
+
+    if (ngx_http_tenant_guard_store_write(5, argv, alen, &key) != NGX_OK) {
+        ngx_free(key.data);
+        return NGX_BUSY;
+    }
+
+    ngx_free(key.data);
+
+    return NGX_OK;
+}
+
+
+/* an opaque token's record goes: tg:token:{sha256 hex} */
+
+ngx_int_t
+ngx_http_tenant_guard_store_token_forget(u_char *digest)
+{
+    u_char                             *p;
+    ngx_str_t                           key;
+    const char                         *argv[2];
+    size_t                              alen[2];
+    u_char                              name[NGX_HTTP_TENANT_GUARD_MAX_PREFIX
+                                             + sizeof("token:") + 64];
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_tenant_guard_store_main();
+
+    if (tmcf->redis == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_cpymem(name, tmcf->redis->prefix.data, tmcf->redis->prefix.len);
+    p = ngx_cpymem(p, "token:", 6);
+    p = ngx_hex_dump(p, digest, 32);
+
+    key.data = name;
+    key.len = p - name;
+
+    argv[0] = "DEL";
+    alen[0] = 3;
+    argv[1] = (char *) key.data;
+    alen[1] = key.len;
+
+    return ngx_http_tenant_guard_store_write(2, argv, alen, &key);
+}
+
+
+/* one part of tg:ws:{ws}: HSET, or HDEL when json is NULL */
+
+ngx_int_t
+ngx_http_tenant_guard_store_policy_part(ngx_str_t *ws, const char *field,
+    ngx_str_t *json)
+{
+    u_char                             *p;
+    ngx_int_t                           rc;
+    ngx_str_t                           key;
+    const char                         *argv[4];
+    size_t                              alen[4];
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_tenant_guard_store_main();
+
+    key.len = tmcf->redis->prefix.len + 3 + ws->len;
+    key.data = ngx_alloc(key.len, ngx_cycle->log);
+    if (key.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key.data, tmcf->redis->prefix.data,
+                   tmcf->redis->prefix.len);
+    p = ngx_cpymem(p, "ws:", 3);
+    ngx_memcpy(p, ws->data, ws->len);
+
+    argv[0] = json ? "HSET" : "HDEL";
+    alen[0] = 4;
+    argv[1] = (char *) key.data;
+    alen[1] = key.len;
+    argv[2] = field;
+    alen[2] = ngx_strlen(field);
+
+    if (json) {
+        argv[3] = (char *) json->data;
+        alen[3] = json->len;
+    }
+
+    rc = ngx_http_tenant_guard_store_write(json ? 4 : 3, argv, alen, &key);
+
+    ngx_free(key.data);
+
+    return rc;
+}
+
+
+/* HGET of one part, for the admin API: handler hears the reply */
+
+ngx_int_t
+ngx_http_tenant_guard_store_policy_part_get(ngx_http_request_t *r,
+    ngx_str_t *ws, const char *field, ngx_http_tenant_guard_redis_pt handler,
+    void *data)
+{
+    ngx_str_t    key;
+    const char  *argv[3];
+    size_t       alen[3];
+
+    if (ngx_http_tenant_guard_store_key(r->pool, &key, "ws:", ws->data,
+                                        ws->len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "HGET";
+    alen[0] = 4;
+    argv[1] = (char *) key.data;
+    alen[1] = key.len;
+    argv[2] = field;
+    alen[2] = ngx_strlen(field);
+
+    if (ngx_http_tenant_guard_redis_call(r, handler, data, 3, argv, alen)
+        != NGX_OK)
+    {
+        return NGX_BUSY;
+    }
+
+    return NGX_OK;
+}
+
+
+/* embedded mode: a policy the admin API wrote, kept as state in the zone */
+
+ngx_int_t
+ngx_http_tenant_guard_store_policy_admin(ngx_pool_t *pool,
+    ngx_http_tenant_guard_zone_t *zone, ngx_str_t *ws,
+    const tg_policy_t *policy)
+{
+    u_char                              *p;
+    size_t                               n;
+    ngx_http_tenant_guard_policy_rec_t   rec;
+
+    n = sizeof(rec) + policy->ip.n * sizeof(tg_cidr_t);
+
+    p = ngx_pnalloc(pool, n);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&rec, sizeof(rec));
+
+    rec.stored = ngx_time();
+    rec.nip = (uint32_t) policy->ip.n;
+    rec.policy = *policy;
+    rec.policy.ip.items = NULL;
+
+    ngx_memcpy(p, &rec, sizeof(rec));
+
+    if (policy->ip.n) {
+        ngx_memcpy(p + sizeof(rec), policy->ip.items,
+                   policy->ip.n * sizeof(tg_cidr_t));
+    }
+
+    return ngx_http_tenant_guard_zone_put(zone,
+                                      NGX_HTTP_TENANT_GUARD_KIND_ADMIN_POLICY,
+                                      ws->data, ws->len, p, n, 0);
+}
+
+
+const tg_policy_t *
+ngx_http_tenant_guard_store_policy_embedded(ngx_http_request_t *r,
+    ngx_str_t *ws)
+{
+    u_char                              *p;
+    size_t                               n;
+    ngx_http_tenant_guard_policy_rec_t   rec;
+    ngx_http_tenant_guard_main_conf_t   *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    if (tmcf->zone == NULL
+        || ngx_http_tenant_guard_zone_copy(tmcf->zone,
+                                      NGX_HTTP_TENANT_GUARD_KIND_ADMIN_POLICY,
+                                      ws->data, ws->len, r->pool, &p, &n)
+           != NGX_OK
+        || n < sizeof(rec))
+    {
+        return NULL;
+    }
+
+    ngx_memcpy(&rec, p, sizeof(rec));
+
+    if (n != sizeof(rec) + rec.nip * sizeof(tg_cidr_t)) {
+        return NULL;
+    }
+
+    ((ngx_http_tenant_guard_policy_rec_t *) p)->policy.ip.items =
+                                            (tg_cidr_t *) (p + sizeof(rec));
+
+    return &((ngx_http_tenant_guard_policy_rec_t *) p)->policy;
+}
+
+
+/*
+ * When a subject ("ws:sub") or a workspace was signed out: the zone's
+ * entry (a revocation, or a remembered "none" while fresh), else Redis,
+ * asked once and remembered, "none" included.  NGX_OK: *at (0: none);
+ * NGX_AGAIN: asked; NGX_BUSY: Redis cannot answer; NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_store_revoked_at(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind, u_char *name,
+    size_t len, time_t *at)
+{
+    size_t                              n;
+    ngx_int_t                           rc;
+    ngx_uint_t                          what;
+    ngx_http_tenant_guard_reply_t      *reply;
+    ngx_http_tenant_guard_revoked_t     rv;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    *at = 0;
+
+    if (tmcf->zone == NULL || len == 0) {
+        return NGX_OK;
+    }
+
+    what = (kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB)
+           ? NGX_HTTP_TENANT_GUARD_ASK_REVOKED_SUB
+           : NGX_HTTP_TENANT_GUARD_ASK_REVOKED_WS;
+
+    if (!(ctx->ask.answered && ctx->ask.what == what)) {
+        if (ngx_http_tenant_guard_zone_get_either(tmcf->zone, kind,
+                               kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                               name, len, (u_char *) &rv, sizeof(rv), &n)
+            == NGX_OK
+            && n == sizeof(rv)
+            && rv.at >= 0
+            && (rv.at != 0 || tmcf->redis == NULL
+                || ngx_http_tenant_guard_store_fresh(r, (time_t) rv.stored)
+                || !ngx_http_tenant_guard_redis_up()))
+        {
+            *at = (time_t) rv.at;
+            return NGX_OK;
+        }
+
+        if (tmcf->redis == NULL) {
+            return NGX_OK;
+        }
+    }
+
+    rc = ngx_http_tenant_guard_store_ask(r, ctx, what, "GET",
+                           (kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB)
+                           ? "revoked-sub:" : "revoked-ws:",
+                           name, len, &reply);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (reply == NULL) {
+        return NGX_BUSY;
+    }
+
+    if (reply->type == NGX_HTTP_TENANT_GUARD_REPLY_STRING) {
+        *at = ngx_atotm(reply->str.data, reply->str.len);
+
+        /* a value that is no NumericDate signs out every token so far */
+
+        if (*at == NGX_ERROR || *at == 0) {
+            *at = ngx_time();
+        }
+
+    } else if (reply->type != NGX_HTTP_TENANT_GUARD_REPLY_NIL) {
+        return NGX_BUSY;
+    }
+
+    /* a "none" is not remembered while tg:events holds the key */
+
+    if (*at == 0
+        && ngx_http_tenant_guard_zone_get(tmcf->zone,
+                               kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                               name, len, (u_char *) &rv, sizeof(rv), &n)
+           == NGX_OK
+        && n == sizeof(rv) && rv.at == -1 && rv.stored > ngx_time())
+    {
+        return NGX_OK;
+    }
+
+    rv.at = *at;
+    rv.stored = ngx_time();
+
+    /* a revocation is state; a "none", cache that may give way */
+
+    if (rv.at) {
+        (void) ngx_http_tenant_guard_zone_put(tmcf->zone, kind, name, len,
+                                    (u_char *) &rv, sizeof(rv),
+                                    (time_t) rv.at
+                                    + NGX_HTTP_TENANT_GUARD_REVOKE_TTL);
+
+    } else {
+        (void) ngx_http_tenant_guard_zone_put(tmcf->zone,
+                               kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                               name, len, (u_char *) &rv, sizeof(rv),
+                               ngx_time()
+                               + NGX_HTTP_TENANT_GUARD_REVOKE_MISS_TTL);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A PING after the admin API's writes, on the same link: its answer comes
+ * once Redis has run every write sent before it.  NGX_OK: asked, handler
+ * hears it; NGX_BUSY: the link is down.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_store_confirm(ngx_http_request_t *r,
+    ngx_http_tenant_guard_redis_pt handler, void *data)
+{
+    const char  *argv[1];
+    size_t       alen[1];
+
+    argv[0] = "PING";
+    alen[0] = 4;
+
+    if (ngx_http_tenant_guard_redis_call(r, handler, data, 1, argv, alen)
+        != NGX_OK)
+    {
+        return NGX_BUSY;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A signed-out subject or workspace changed: what the zone had goes, and
+ * until "hold" a "none" is not remembered, since Redis may have given it
+ * before the change, to a request still on its way.
+ */
+
+static void
+ngx_http_tenant_guard_store_revoked_event(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, u_char *name, size_t len, time_t hold)
+{
+    ngx_http_tenant_guard_revoked_t  rv;
+
+    rv.at = -1;
+    rv.stored = hold;
+
+    ngx_http_tenant_guard_zone_remove(zone, kind, name, len);
+
+    (void) ngx_http_tenant_guard_zone_put(zone,
+                               kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                               name, len, (u_char *) &rv, sizeof(rv), hold);
+}
+
+
+/*
+ * The warm path: what the zone says of a token's workspace (names[0]) and
+ * subject (names[1]) being signed out, in one look.  known[i]: at[i] may
+ * be trusted (0: none); else the question goes to revoked_at().
+ */
+
+void
+ngx_http_tenant_guard_store_signed_out(ngx_http_request_t *r,
+    ngx_str_t *names, time_t *at, ngx_uint_t *known)
+{
+    time_t                              since;
+    ngx_uint_t                          i, found[2];
+    ngx_http_tenant_guard_revoked_t     rv[2];
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    ngx_http_tenant_guard_zone_signed_out(tmcf->zone, names, rv, found,
+                                          &since);
+
+    for (i = 0; i < 2; i++) {
+        at[i] = 0;
+        known[i] = 0;
+
+        if (!found[i]) {
+
+            /* embedded: the zone is all there is */
+
+            known[i] = (tmcf->redis == NULL);
+            continue;
+        }
+
+        if (rv[i].at > 0) {
+            at[i] = (time_t) rv[i].at;
+            known[i] = 1;
+            continue;
+        }
+
+        /* a "none": while fresh, or while Redis cannot be asked */
+
+        if (rv[i].at == 0
+            && (tmcf->redis == NULL
+                || (since != -1 && (time_t) rv[i].stored >= since)
+                || (time_t) rv[i].stored == ngx_time()
+                || !ngx_http_tenant_guard_redis_up()))
+        {
+            known[i] = 1;
+        }
+    }
 }

@@ -10,6 +10,7 @@
 
 #include "ngx_http_tenant_guard_module.h"
 #include "ngx_http_tenant_guard_keys.h"
+#include "ngx_http_tenant_guard_admin.h"
 
 
 /* a verified token as the zone keeps it: this, then the strings */
@@ -47,6 +48,11 @@ static ngx_int_t ngx_http_tenant_guard_token_adopt(ngx_http_request_t *r,
 static ngx_int_t ngx_http_tenant_guard_token_claims(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
 static void ngx_http_tenant_guard_token_cleanup(void *data);
+static ngx_int_t ngx_http_tenant_guard_token_signed_out(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx);
+static ngx_int_t ngx_http_tenant_guard_token_signed_out_one(
+    ngx_http_request_t *r, ngx_http_tenant_guard_loc_conf_t *lcf,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_uint_t kind);
 static ngx_int_t ngx_http_tenant_guard_token_cached(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_zone_t *zone,
     ngx_http_tenant_guard_ctx_t *ctx);
@@ -210,12 +216,14 @@ ngx_int_t
 ngx_http_tenant_guard_token_revoked(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
-    ngx_int_t   rc;
-    ngx_uint_t  revoked;
+    size_t                              n;
+    ngx_int_t                           rc;
+    ngx_uint_t                          revoked, keep;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
 
-    if (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_ZONE) {
-        return NGX_OK;
-    }
+    /* the token step let it through: its claims are the token's own */
+
+    ctx->verified = 1;
 
     if (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_NONE) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -223,37 +231,62 @@ ngx_http_tenant_guard_token_revoked(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_JWT) {
-        rc = ngx_http_tenant_guard_store_revoked(r, ctx, &revoked);
+    if (ctx->from != NGX_HTTP_TENANT_GUARD_FROM_ZONE && !ctx->jti_checked) {
+        tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
-        if (rc == NGX_BUSY) {
-            if (lcf->redis_failure != NGX_HTTP_TENANT_GUARD_FAILURE_OPEN) {
-                ctx->result = TG_RESULT_UNAVAILABLE;
-                return NGX_OK;
-            }
+        /* embedded mode: a jti the admin API revoked lives in the zone */
 
-            /*
-             * allowed, but not kept: Redis did not say "not revoked", and
-             * a zone entry would skip the question until exp
-             */
-
-            return NGX_OK;
-        }
-
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        if (revoked) {
+        if (tmcf->redis == NULL && tmcf->zone != NULL && ctx->jti.len
+            && ngx_http_tenant_guard_zone_get(tmcf->zone,
+                                       NGX_HTTP_TENANT_GUARD_KIND_REVOKED_JTI,
+                                       ctx->jti.data, ctx->jti.len,
+                                       (u_char *) &n, 0, &n)
+               == NGX_OK)
+        {
             ctx->result = TG_RESULT_INVALID_TOKEN;
             ngx_str_set(&ctx->detail, "the token has been revoked");
             return NGX_OK;
         }
+
+        keep = 1;
+
+        if (ctx->from == NGX_HTTP_TENANT_GUARD_FROM_JWT) {
+            rc = ngx_http_tenant_guard_store_revoked(r, ctx, &revoked);
+
+            if (rc == NGX_BUSY) {
+                if (lcf->redis_failure != NGX_HTTP_TENANT_GUARD_FAILURE_OPEN)
+                {
+                    ctx->result = TG_RESULT_UNAVAILABLE;
+                    return NGX_OK;
+                }
+
+                /*
+                 * allowed, but not kept: Redis did not say "not revoked",
+                 * and a zone entry would skip the question until exp
+                 */
+
+                keep = 0;
+
+            } else if (rc != NGX_OK) {
+                return rc;
+
+            } else if (revoked) {
+                ctx->result = TG_RESULT_INVALID_TOKEN;
+                ngx_str_set(&ctx->detail, "the token has been revoked");
+                return NGX_OK;
+            }
+        }
+
+        ctx->jti_checked = 1;
+
+        if (keep) {
+            ngx_http_tenant_guard_token_keep(r, lcf, ctx);
+        }
     }
 
-    ngx_http_tenant_guard_token_keep(r, lcf, ctx);
+    /* a signed-out subject or workspace: every token, cached ones too */
 
-    return NGX_OK;
+    return ngx_http_tenant_guard_token_signed_out(r, lcf, ctx);
 }
 
 
@@ -312,10 +345,174 @@ ngx_http_tenant_guard_token_keep(ngx_http_request_t *r,
         return;
     }
 
-    /* the jti is indexed only where tg:events can revoke it */
+    /* the jti is indexed: tg:events or the admin API may revoke it */
 
-    ngx_http_tenant_guard_token_cache(lcf, tmcf->zone, ctx,
-                                      tmcf->redis ? ctx->jti.len : 0);
+    ngx_http_tenant_guard_token_cache(lcf, tmcf->zone, ctx, ctx->jti.len);
+}
+
+
+/*
+ * tg:revoked-ws:{ws} and tg:revoked-sub:{ws}:{sub}: a token issued at or
+ * before the time they hold is refused (no iat: refused).  Each is asked
+ * once per request, from the zone while it is warm.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_token_signed_out(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
+{
+    u_char                             *p;
+    time_t                              at[2];
+    ngx_int_t                           rc;
+    ngx_str_t                           names[2], *ws, *sub;
+    ngx_uint_t                          i, known[2];
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
+
+    ws = &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE];
+    sub = &ctx->ids[NGX_HTTP_TENANT_GUARD_SUBJECT];
+
+    /* warm: both questions answered by the zone in one look */
+
+    if (!ctx->ws_checked && !ctx->sub_checked && tmcf->zone != NULL
+        && ws->len)
+    {
+        names[0] = *ws;
+        names[1].len = 0;
+
+        if (sub->len) {
+            names[1].len = ws->len + 1 + sub->len;
+            names[1].data = ngx_pnalloc(r->pool, names[1].len);
+            if (names[1].data == NULL) {
+                return NGX_ERROR;
+            }
+
+            p = ngx_cpymem(names[1].data, ws->data, ws->len);
+            *p++ = ':';
+            ngx_memcpy(p, sub->data, sub->len);
+        }
+
+        ngx_http_tenant_guard_store_signed_out(r, names, at, known);
+
+        for (i = 0; i < 2; i++) {
+            if (!known[i] && names[i].len) {
+                continue;
+            }
+
+            if (at[i] != 0 && (ctx->iat < 0 || ctx->iat <= at[i])) {
+                ctx->result = TG_RESULT_INVALID_TOKEN;
+
+                if (i == 0) {
+                    ngx_str_set(&ctx->detail,
+                                "the token has been revoked: its workspace "
+                                "was signed out");
+                } else {
+                    ngx_str_set(&ctx->detail,
+                                "the token has been revoked: its subject "
+                                "was signed out");
+                }
+
+                return NGX_OK;
+            }
+
+            if (i == 0) {
+                ctx->ws_checked = 1;
+
+            } else {
+                ctx->sub_checked = 1;
+            }
+        }
+    }
+
+    if (!ctx->ws_checked) {
+        rc = ngx_http_tenant_guard_token_signed_out_one(r, lcf, ctx,
+                                        NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS);
+        if (rc != NGX_OK || ctx->result != TG_RESULT_ALLOW) {
+            return rc;
+        }
+
+        ctx->ws_checked = 1;
+    }
+
+    if (!ctx->sub_checked) {
+        rc = ngx_http_tenant_guard_token_signed_out_one(r, lcf, ctx,
+                                       NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB);
+        if (rc != NGX_OK || ctx->result != TG_RESULT_ALLOW) {
+            return rc;
+        }
+
+        ctx->sub_checked = 1;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_tenant_guard_token_signed_out_one(ngx_http_request_t *r,
+    ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx,
+    ngx_uint_t kind)
+{
+    u_char     *p;
+    time_t      at;
+    ngx_int_t   rc;
+    ngx_str_t   name, *ws, *sub;
+
+    ws = &ctx->ids[NGX_HTTP_TENANT_GUARD_WORKSPACE];
+    sub = &ctx->ids[NGX_HTTP_TENANT_GUARD_SUBJECT];
+
+    if (ws->len == 0
+        || (kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB && sub->len == 0))
+    {
+        return NGX_OK;
+    }
+
+    if (kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS) {
+        name = *ws;
+
+    } else {
+        name.len = ws->len + 1 + sub->len;
+        name.data = ngx_pnalloc(r->pool, name.len);
+        if (name.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(name.data, ws->data, ws->len);
+        *p++ = ':';
+        ngx_memcpy(p, sub->data, sub->len);
+    }
+
+    rc = ngx_http_tenant_guard_store_revoked_at(r, ctx, kind, name.data,
+                                                name.len, &at);
+
+    if (rc == NGX_BUSY) {
+        if (lcf->redis_failure != NGX_HTTP_TENANT_GUARD_FAILURE_OPEN) {
+            ctx->result = TG_RESULT_UNAVAILABLE;
+        }
+
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (at != 0 && (ctx->iat < 0 || ctx->iat <= at)) {
+        ctx->result = TG_RESULT_INVALID_TOKEN;
+
+        if (kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS) {
+            ngx_str_set(&ctx->detail,
+                        "the token has been revoked: its workspace was "
+                        "signed out");
+        } else {
+            ngx_str_set(&ctx->detail,
+                        "the token has been revoked: its subject was "
+                        "signed out");
+        }
+    }
+
+    return NGX_OK;
 }
 
 

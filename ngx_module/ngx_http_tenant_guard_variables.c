@@ -151,6 +151,8 @@ ngx_http_tenant_guard_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    /* the token's own values: once its signature is verified */
+
     if (!ctx->verified) {
         v->not_found = 1;
         return NGX_OK;

@@ -10,6 +10,8 @@
 
 #include "ngx_http_tenant_guard_module.h"
 #include "ngx_http_tenant_guard_keys.h"
+#include "ngx_http_tenant_guard_metrics.h"
+#include "ngx_http_tenant_guard_admin.h"
 
 
 /*
@@ -391,6 +393,8 @@ ngx_http_tenant_guard_zone_take(ngx_http_tenant_guard_zone_t *zone,
         ngx_http_tenant_guard_zone_drop(zone, tn);
         tn = NULL;
     }
+
+    ngx_http_tenant_guard_metrics_lookup(kind, tn != NULL);
 
     if (tn == NULL) {
         zone->sh->misses++;
@@ -851,6 +855,7 @@ ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t                     spared, state;
     ngx_queue_t                   *q;
     ngx_http_tenant_guard_node_t  *tn;
+    u_char                         name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
 
     spared = 0;
     state = ngx_http_tenant_guard_zone_state(kind);
@@ -898,10 +903,13 @@ ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
                 ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                               "tenant_guard: zone \"%V\" is full of bans "
                               "and failure counters: the oldest %s was "
-                              "evicted; make the zone larger",
+                              "evicted; make the zone larger (%*s)",
                               &zone->shm_zone->shm.name,
                               ngx_http_tenant_guard_zone_ban_live(tn)
-                              ? "ban" : "counter");
+                              ? "ban" : "counter",
+                              ngx_http_tenant_guard_admin_ban_name(name,
+                                  tn->kind, tn->data, tn->key_len) - name,
+                              name);
             }
         }
 
@@ -934,7 +942,11 @@ static ngx_uint_t
 ngx_http_tenant_guard_zone_state(ngx_uint_t kind)
 {
     return kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
-           || kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP;
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_JTI
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_ADMIN_POLICY;
 }
 
 
@@ -943,7 +955,28 @@ ngx_http_tenant_guard_zone_state(ngx_uint_t kind)
 static ngx_uint_t
 ngx_http_tenant_guard_zone_ban_live(ngx_http_tenant_guard_node_t *tn)
 {
-    tg_ban_state_t  st;
+    tg_ban_state_t                   st;
+    ngx_http_tenant_guard_revoked_t  rv;
+
+    /* the admin API's state: a revocation in force, a policy */
+
+    if (tn->kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB
+        || tn->kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS)
+    {
+        if (tn->value_len != sizeof(rv)) {
+            return 0;
+        }
+
+        ngx_memcpy(&rv, tn->data + tn->key_len, sizeof(rv));
+
+        return rv.at != 0;
+    }
+
+    if (tn->kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_JTI
+        || tn->kind == NGX_HTTP_TENANT_GUARD_KIND_ADMIN_POLICY)
+    {
+        return 1;
+    }
 
     if (tn->value_len != sizeof(tg_ban_state_t)) {
         return 0;
@@ -1050,10 +1083,7 @@ ngx_http_tenant_guard_zone_flush(ngx_http_tenant_guard_zone_t *zone,
         prev = ngx_queue_prev(q);
         tn = ngx_queue_data(q, ngx_http_tenant_guard_node_t, queue);
 
-        if (!keep_bans
-            || (tn->kind != NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
-                && tn->kind != NGX_HTTP_TENANT_GUARD_KIND_BAN_IP))
-        {
+        if (!keep_bans || !ngx_http_tenant_guard_zone_state(tn->kind)) {
             ngx_http_tenant_guard_zone_delete(zone, tn);
         }
 
@@ -1587,4 +1617,139 @@ ngx_http_tenant_guard_zone_jwks_alloc(ngx_http_tenant_guard_zone_t *zone,
     }
 
     return (u_char *) tn - offsetof(ngx_rbtree_node_t, color);
+}
+
+
+/*
+ * The bans in force, copied out for the admin API's listing: a walk of
+ * the queue under the lock, for an operator's request only.
+ */
+
+ngx_array_t *
+ngx_http_tenant_guard_zone_bans(ngx_http_tenant_guard_zone_t *zone,
+    ngx_pool_t *pool)
+{
+    ngx_queue_t                        *q;
+    ngx_array_t                        *bans;
+    ngx_http_tenant_guard_node_t       *tn;
+    ngx_http_tenant_guard_ban_entry_t  *e;
+
+    bans = ngx_array_create(pool, 16,
+                            sizeof(ngx_http_tenant_guard_ban_entry_t));
+    if (bans == NULL) {
+        return NULL;
+    }
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        tn = ngx_queue_data(q, ngx_http_tenant_guard_node_t, queue);
+
+        if ((tn->kind != NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
+             && tn->kind != NGX_HTTP_TENANT_GUARD_KIND_BAN_IP)
+            || tn->key_len > 32
+            || !ngx_http_tenant_guard_zone_ban_live(tn))
+        {
+            continue;
+        }
+
+        e = ngx_array_push(bans);
+        if (e == NULL) {
+            break;
+        }
+
+        e->kind = tn->kind;
+        e->len = tn->key_len;
+        ngx_memcpy(e->key, tn->data, tn->key_len);
+        ngx_memcpy(&e->state, tn->data + tn->key_len, sizeof(tg_ban_state_t));
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return bans;
+}
+
+
+/*
+ * zone_get of kind, else of alt, under one lock: a revocation (state) or
+ * Redis's remembered "none" (cache) for one key.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_get_either(ngx_http_tenant_guard_zone_t *zone,
+    ngx_uint_t kind, ngx_uint_t alt, u_char *key, size_t len, u_char *buf,
+    size_t size, size_t *n)
+{
+    ngx_int_t                      rc;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = ngx_http_tenant_guard_zone_take(zone, kind, key, len);
+
+    if (tn == NULL) {
+        tn = ngx_http_tenant_guard_zone_take(zone, alt, key, len);
+    }
+
+    if (tn != NULL && tn->value_len <= size) {
+        ngx_memcpy(buf, tn->data + tn->key_len, tn->value_len);
+        *n = tn->value_len;
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * A token's two signed-out entries (its workspace's and its subject's: a
+ * revocation, else a remembered "none"), with the state of the events
+ * link, under one lock: the warm path's whole revocation question.
+ * found[i]: 1 when entry i was there (rv[i] holds it).
+ */
+
+void
+ngx_http_tenant_guard_zone_signed_out(ngx_http_tenant_guard_zone_t *zone,
+    ngx_str_t *names, ngx_http_tenant_guard_revoked_t *rv, ngx_uint_t *found,
+    time_t *events_since)
+{
+    ngx_uint_t                     i, kind;
+    ngx_http_tenant_guard_node_t  *tn;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (i = 0; i < 2; i++) {
+        found[i] = 0;
+
+        if (names[i].len == 0) {
+            continue;
+        }
+
+        kind = i ? NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB
+                 : NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS;
+
+        tn = ngx_http_tenant_guard_zone_take(zone, kind, names[i].data,
+                                             names[i].len);
+        if (tn == NULL) {
+            tn = ngx_http_tenant_guard_zone_take(zone,
+                                kind + NGX_HTTP_TENANT_GUARD_KIND_REVOKED_NONE,
+                                names[i].data, names[i].len);
+        }
+
+        if (tn != NULL && tn->value_len == sizeof(*rv)) {
+            ngx_memcpy(&rv[i], tn->data + tn->key_len, sizeof(*rv));
+            found[i] = 1;
+        }
+    }
+
+    *events_since = zone->sh->events_up ? zone->sh->events_since : -1;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
 }
