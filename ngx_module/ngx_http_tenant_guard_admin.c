@@ -901,6 +901,9 @@ ngx_http_tenant_guard_admin_lift_ip(ngx_http_request_t *r, ngx_str_t *ip)
     size_t                              len, n;
     in_addr_t                           a4;
     u_char                              key[16];
+#if (NGX_HAVE_INET6)
+    ngx_uint_t                          i, bits;
+#endif
     tg_ban_state_t                      st;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
@@ -919,6 +922,20 @@ ngx_http_tenant_guard_admin_lift_ip(ngx_http_request_t *r, ngx_str_t *ip)
         if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *) key)) {
             ngx_memmove(key, key + 12, 4);
             len = 4;
+
+        } else {
+
+            /* counted and banned per tenant_guard_ban_ipv6_prefix */
+
+            for (i = 0, bits = tmcf->ban_ipv6_prefix; i < 16; i++) {
+                if (bits >= 8) {
+                    bits -= 8;
+
+                } else {
+                    key[i] &= (u_char) (0xff00 >> bits);
+                    bits = 0;
+                }
+            }
         }
 #endif
 
@@ -967,9 +984,14 @@ static ngx_int_t
 ngx_http_tenant_guard_admin_lift_id(ngx_http_request_t *r, ngx_str_t *ws,
     ngx_str_t *id)
 {
-    size_t                              i, n;
+    int                                 rc;
+    u_char                             *name;
+    size_t                              i, n, len;
     ngx_int_t                           c;
-    u_char                              key[32];
+    ngx_str_t                           text, none, in;
+    ngx_uint_t                          k, nkeys, banned;
+    u_char                              key[2][32];
+    u_char                              buf[NGX_HTTP_TENANT_GUARD_MAX_ID];
     tg_ban_state_t                      st;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
@@ -987,45 +1009,97 @@ ngx_http_tenant_guard_admin_lift_id(ngx_http_request_t *r, ngx_str_t *ws,
                                        "bans need tenant_guard_zone");
     }
 
+    ngx_str_null(&none);
+    ngx_str_null(&text);
+
     c = (id->len == 64);
 
     for (i = 0; c && i < 64; i++) {
         c = (ngx_hextoi(id->data + i, 1) != NGX_ERROR);
     }
 
+    /*
+     * An identifier counts under two keys: in the workspace the login
+     * named, and in no workspace.  Lifted by its text, both go; by a
+     * logged hash, that one, and its twin when this host noted the text.
+     */
+
     if (c) {
         for (i = 0; i < 32; i++) {
-            key[i] = (u_char) ngx_hextoi(id->data + 2 * i, 2);
+            key[0][i] = (u_char) ngx_hextoi(id->data + 2 * i, 2);
+        }
+
+        nkeys = 1;
+
+        if (ngx_http_tenant_guard_zone_copy(tmcf->zone,
+                                       NGX_HTTP_TENANT_GUARD_KIND_BAN_NAME,
+                                       key[0], 32, r->pool, &name, &n)
+            == NGX_OK
+            && n >= 1 && (size_t) name[0] + 1 < n)
+        {
+            text.data = name + 1 + name[0];
+            text.len = n - 1 - name[0];
+
+            ngx_http_tenant_guard_ban_key_of(name[0] ? &none : ws, &text,
+                                             key[1]);
+            nkeys = 2;
         }
 
     } else {
-        ngx_http_tenant_guard_ban_key_of(ws, id, key);
+
+        /* the text as a login would count it: NFKC case folded, trimmed */
+
+        in = *id;
+
+        rc = tg_ident_normalize(in.data, in.len, buf, sizeof(buf), &len);
+
+        if (rc == TG_IDENT_NOMEM) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != TG_IDENT_OK) {
+            return ngx_http_tenant_guard_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "invalid_request",
+                                       "the identifier is not valid");
+        }
+
+        text.data = buf;
+        text.len = len;
+
+        ngx_http_tenant_guard_ban_key_of(ws, &text, key[0]);
+        ngx_http_tenant_guard_ban_key_of(&none, &text, key[1]);
+        nkeys = 2;
     }
 
-    n = 0;
+    banned = 0;
 
-    if (ngx_http_tenant_guard_zone_get(tmcf->zone,
-                                       NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
-                                       key, 32, (u_char *) &st, sizeof(st),
-                                       &n)
-        != NGX_OK || n != sizeof(st) || st.until <= ngx_time())
-    {
+    for (k = 0; k < nkeys; k++) {
         n = 0;
-    }
 
-    ngx_http_tenant_guard_zone_remove(tmcf->zone,
-                                      NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
-                                      key, 32);
+        if (ngx_http_tenant_guard_zone_get(tmcf->zone,
+                                           NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
+                                           key[k], 32, (u_char *) &st,
+                                           sizeof(st), &n)
+            == NGX_OK && n == sizeof(st) && st.until > ngx_time())
+        {
+            banned = 1;
+        }
 
-    if (tmcf->redis != NULL) {
-        ngx_http_tenant_guard_store_ban_lift(NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
-                                             key, 32);
+        ngx_http_tenant_guard_zone_remove(tmcf->zone,
+                                          NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
+                                          key[k], 32);
+
+        if (tmcf->redis != NULL) {
+            ngx_http_tenant_guard_store_ban_lift(
+                                             NGX_HTTP_TENANT_GUARD_KIND_BAN_ID,
+                                             key[k], 32);
+        }
     }
 
     return ngx_http_tenant_guard_admin_done(r,
                                             "{\"lifted\":\"identifier\","
                                             "\"was_banned\":%s}\n",
-                                            n ? "true" : "false");
+                                            banned ? "true" : "false");
 }
 
 
@@ -1109,6 +1183,10 @@ ngx_http_tenant_guard_admin_bans(ngx_http_request_t *r, ngx_str_t *ws)
             p = ngx_cpymem(p, "{\"identifier_hash\":\"", 20);
             p = ngx_hex_dump(p, e[i].key, e[i].len);
             p = ngx_sprintf(p, "\",\"level\":\"%d\"", e[i].state.level);
+
+            if (name != NULL && name[0] == 0) {
+                p = ngx_cpymem(p, ",\"any_workspace\":true", 21);
+            }
 
             if (name != NULL) {
                 p = ngx_cpymem(p, ",\"identifier\":\"", 15);

@@ -492,6 +492,7 @@ ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws,
     const tg_ban_settings_t *ws_ban)
 {
+    u_char                              name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
     ngx_int_t                           rc;
     ngx_uint_t                          i;
     tg_ban_settings_t                   id, def, address;
@@ -610,11 +611,20 @@ ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
             slot->prev_until = f.prev_until;
 
             if (f.level != TG_BAN_NONE) {
+                ngx_http_tenant_guard_metrics_ban(f.level);
+
+                /* named so that the admin API can lift it */
+
                 ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                              "tenant_guard: %s banned, level %d, for %T s",
+                              "tenant_guard: %s banned, level %d, for %T s, "
+                              "%*s",
                               f.address ? "client address"
                                         : "login identifier",
-                              f.level, f.until - f.now);
+                              f.level, f.until - f.now,
+                              ngx_http_tenant_guard_admin_ban_name(name,
+                                                     slot->kind, slot->key,
+                                                     slot->len)
+                              - name, name);
             }
         }
 

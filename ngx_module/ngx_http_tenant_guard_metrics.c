@@ -10,6 +10,7 @@
 #include <nginx.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "ngx_http_tenant_guard_keys.h"
 #include "ngx_http_tenant_guard_metrics.h"
 
 
@@ -479,9 +480,13 @@ void
 ngx_http_tenant_guard_metrics_jwks(ngx_http_request_t *r,
     ngx_http_tenant_guard_jwks_stats_t *stats)
 {
-    ngx_http_tenant_guard_loc_conf_t  *lcf;
+    ngx_uint_t                           i, fetched;
+    ngx_http_tenant_guard_keys_stats_t   ks;
+    ngx_http_tenant_guard_loc_conf_t    *lcf;
+    ngx_http_tenant_guard_main_conf_t   *tmcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_tenant_guard_module);
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
     ngx_memzero(stats, sizeof(ngx_http_tenant_guard_jwks_stats_t));
 
@@ -490,6 +495,40 @@ ngx_http_tenant_guard_metrics_jwks(ngx_http_request_t *r,
     if (lcf->keys != NULL) {
         stats->keys = lcf->keys->set.nkeys;
         stats->source = "file";
+    }
+
+    if (tmcf->zone == NULL) {
+        return;
+    }
+
+    /*
+     * tenant_guard_keys_url: every URL's fetches (one copy of each
+     * record under the zone's lock); a set fetched replaces the file's
+     */
+
+    fetched = 0;
+
+    for (i = 0;
+         ngx_http_tenant_guard_zone_jwks_stats(tmcf->zone, i, &ks) == NGX_OK;
+         i++)
+    {
+        stats->fetches[NGX_HTTP_TENANT_GUARD_JWKS_SUCCESS] += ks.successes;
+        stats->fetches[NGX_HTTP_TENANT_GUARD_JWKS_FAILURE] += ks.failures;
+        stats->fetches[NGX_HTTP_TENANT_GUARD_JWKS_REJECTED] += ks.rejected;
+
+        if (ks.fetched > stats->last_fetch) {
+            stats->last_fetch = ks.fetched;
+        }
+
+        if (ks.generation) {
+            if (!fetched) {
+                stats->keys = 0;
+                fetched = 1;
+            }
+
+            stats->keys += ks.nkeys;
+            stats->source = "url";
+        }
     }
 }
 

@@ -201,7 +201,9 @@ subtest 'an opaque token: one GET tg:token:{sha256}; an unknown one: one GET, al
     is(tally([@$rows[0 .. 11]]), '12 x 200 - opq', 'the known token passed');
     is(tally([@$rows[12 .. 23]]), '12 x 401 invalid_token -',
        'the unknown token refused');
-    is(calls($r)->{get} // 0, 2, 'two GETs: one per token');
+    my $g = calls($r)->{get} // 0;
+    is($g, 4, "four GETs: one per token, and the known token's "
+       . "tg:revoked-ws and tg:revoked-sub (issue 12), each once");
     no_alerts($n, 'opaque');
     $n->stop;
     $r->stop;

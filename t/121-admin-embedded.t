@@ -346,24 +346,37 @@ my ($hash) = $n->error_log
 ok($hash, 'the ban line names the identifier\'s hash');
 
 $res = TG::Admin::admin($n, 'GET', '/admin/workspaces/acme/bans');
-my ($idban) = grep { $_->{identifier_hash} } @{$res->{json}{bans}};
+my ($idban) = grep { $_->{identifier_hash} && !$_->{any_workspace} }
+               @{$res->{json}{bans}};
+my ($anyban) = grep { $_->{any_workspace} } @{$res->{json}{bans}};
+is($anyban && $anyban->{identifier}, 'alice@example.com',
+   'the workspace-free count banned it too (issue 10), listed as such');
 is($idban && $idban->{identifier_hash}, $hash, 'the listing shows the hash');
 is($idban && $idban->{identifier}, 'alice@example.com',
    'and the identifier as it was counted');
 is($idban && $idban->{level}, '1', 'and its level');
-ok(!grep({ $_->{identifier_hash} } @{TG::Admin::admin($n, 'GET',
-       '/admin/workspaces/other/bans')->{json}{bans}}),
-   'another workspace\'s listing leaves it out');
+my @other = @{TG::Admin::admin($n, 'GET',
+                              '/admin/workspaces/other/bans')->{json}{bans}};
+ok(!grep({ ($_->{identifier_hash} // '') eq $hash } @other),
+   'another workspace\'s listing leaves the workspace\'s ban out');
+ok(grep({ $_->{any_workspace} } @other),
+   '... and shows the workspace-free one, which refuses its logins too');
 
 $res = TG::Admin::admin($n, 'DELETE', "/admin/workspaces/acme/bans/$hash");
 is($res->{json}{was_banned}, JSON::PP::true(), 'lift it by the logged hash');
+is_deeply([grep { $_->{identifier_hash} } @{TG::Admin::admin($n, 'GET',
+              '/admin/workspaces/acme/bans')->{json}{bans}}], [],
+          '... which lifts its workspace-free twin too');
 is(login('alice@example.com'), 401, 'the identifier may try again');
 
 lift();
 is(login('Bob'), 401, 'bob fails') for 1 .. 2;
 is(login('bob'), 429, 'bob is banned');
-$res = TG::Admin::admin($n, 'DELETE', '/admin/workspaces/acme/bans/BOB');
-is($res->{json}{was_banned}, JSON::PP::true(), 'lift it by the identifier\'s text');
+$res = TG::Admin::admin($n, 'DELETE',
+                        "/admin/workspaces/acme/bans/%EF%BC%A2OB");
+is($res->{json}{was_banned}, JSON::PP::true(),
+   'lift it by the identifier\'s text, normalized as a login\'s (a '
+   . 'fullwidth B)');
 is(login('bob'), 401, 'bob may try again');
 
 $n->stop;
