@@ -45,6 +45,7 @@ typedef struct {
     const char                   *cmd;        /* a read: EXISTS, GET, ... */
     ngx_queue_t                   waiters;
     ngx_uint_t                    listed;     /* in the tree: may be joined */
+    ngx_atomic_uint_t             heard;      /* the zone's count, when sent */
 } ngx_http_tenant_guard_flight_t;
 
 
@@ -229,13 +230,19 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
 
     tmcf = ngx_http_tenant_guard_store_main();
 
-    /* a request that asks from now on is not given an older answer */
+    /*
+     * A request that asks from now on is not given an older answer: in
+     * this worker, the key's flights are forgotten; in the others, which
+     * do not hear tg:events, the zone's count tells them.
+     */
 
     ngx_http_tenant_guard_store_forget(key);
 
     if (tmcf->zone == NULL) {
         return;
     }
+
+    ngx_http_tenant_guard_zone_hear(tmcf->zone);
 
     if (key->len == 1 && key->data[0] == '*') {
         ngx_http_tenant_guard_zone_flush(tmcf->zone, 1);
@@ -326,6 +333,10 @@ ngx_http_tenant_guard_store_events_state(ngx_uint_t up)
     }
 
     ngx_http_tenant_guard_zone_events(tmcf->zone, up);
+
+    /* an event may have been missed: no older question is joined */
+
+    ngx_http_tenant_guard_zone_hear(tmcf->zone);
 
     ev = &ngx_http_tenant_guard_scan_ev;
 
@@ -611,12 +622,14 @@ static ngx_int_t
 ngx_http_tenant_guard_store_fly(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, const char *cmd, ngx_str_t *key)
 {
-    uint32_t                         hash;
-    const char                      *argv[2];
-    size_t                           alen[2];
-    ngx_pool_cleanup_t              *cln;
-    ngx_http_tenant_guard_rider_t   *rider;
-    ngx_http_tenant_guard_flight_t  *f;
+    uint32_t                            hash;
+    const char                         *argv[2];
+    size_t                              alen[2];
+    ngx_atomic_uint_t                   heard;
+    ngx_pool_cleanup_t                 *cln;
+    ngx_http_tenant_guard_rider_t      *rider;
+    ngx_http_tenant_guard_flight_t     *f;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     rider = ngx_palloc(r->pool, sizeof(ngx_http_tenant_guard_rider_t));
     if (rider == NULL) {
@@ -630,8 +643,22 @@ ngx_http_tenant_guard_store_fly(ngx_http_request_t *r,
 
     hash = ngx_crc32_short(key->data, key->len);
 
+    tmcf = ngx_http_tenant_guard_store_main();
+    heard = ngx_http_tenant_guard_zone_heard(tmcf->zone);
+
     f = (ngx_http_tenant_guard_flight_t *)
             ngx_str_rbtree_lookup(&ngx_http_tenant_guard_flights, key, hash);
+
+    /*
+     * The events link heard something since this question was asked (the
+     * zone's count, the same for every worker): its answer may be older
+     * than a change this request must see, so it asks again.
+     */
+
+    if (f != NULL && f->heard != heard) {
+        ngx_http_tenant_guard_store_unlist(f);
+        f = NULL;
+    }
 
     if (f != NULL && ngx_strcmp(f->cmd, cmd) != 0) {
         f = NULL;
@@ -668,6 +695,7 @@ ngx_http_tenant_guard_store_fly(ngx_http_request_t *r,
         ngx_memcpy(f->sn.str.data, key->data, key->len);
         f->sn.node.key = hash;
         f->cmd = cmd;
+        f->heard = heard;
         ngx_queue_init(&f->waiters);
 
         ngx_rbtree_insert(&ngx_http_tenant_guard_flights, &f->sn.node);
