@@ -259,6 +259,8 @@ typedef struct {
     ngx_uint_t                    what;       /* ..._ASK_* */
     unsigned                      waiting:1;
     unsigned                      answered:1;
+    unsigned                      older:1;    /* may predate a tg:events
+                                                 message: used, not kept */
     ngx_http_tenant_guard_reply_t *reply;     /* NULL: no answer in time */
 } ngx_http_tenant_guard_ask_t;
 

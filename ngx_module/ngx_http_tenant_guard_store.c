@@ -65,10 +65,11 @@ static void ngx_http_tenant_guard_store_answer(ngx_http_request_t *r,
     void *data, ngx_http_tenant_guard_reply_t *reply);
 static ngx_int_t ngx_http_tenant_guard_store_policy_read(
     ngx_http_request_t *r, ngx_str_t *ws,
-    ngx_http_tenant_guard_reply_t *reply, const tg_policy_t **policy);
+    ngx_http_tenant_guard_reply_t *reply, ngx_uint_t keep,
+    const tg_policy_t **policy);
 static void ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
     ngx_str_t *ws, tg_policy_t *policy, ngx_uint_t invalid,
-    const tg_policy_t **kept);
+    ngx_uint_t keep, const tg_policy_t **kept);
 static ngx_int_t ngx_http_tenant_guard_store_key(ngx_pool_t *pool,
     ngx_str_t *key, const char *kind, u_char *id, size_t len);
 static ngx_int_t ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
@@ -606,6 +607,7 @@ ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
     ctx->ask.what = what;
     ctx->ask.waiting = 1;
     ctx->ask.answered = 0;
+    ctx->ask.older = 0;
     ctx->ask.reply = NULL;
 
     return NGX_AGAIN;
@@ -728,10 +730,24 @@ ngx_http_tenant_guard_store_landed(void *data,
 {
     ngx_http_tenant_guard_flight_t *f = data;
 
-    ngx_queue_t                     *q;
-    ngx_http_request_t              *r;
-    ngx_http_tenant_guard_rider_t   *rider;
-    ngx_http_tenant_guard_reply_t   *copy;
+    ngx_uint_t                          older;
+    ngx_queue_t                        *q;
+    ngx_http_request_t                 *r;
+    ngx_http_tenant_guard_rider_t      *rider;
+    ngx_http_tenant_guard_reply_t      *copy;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    /*
+     * The events link heard something while the question was on its way:
+     * the answer may be older than a change it named.  The requests that
+     * asked before use it, as they would have without the event; nothing
+     * is kept from it, so that the change holds for the next request.
+     */
+
+    tmcf = ngx_http_tenant_guard_store_main();
+
+    older = !f->listed
+            || f->heard != ngx_http_tenant_guard_zone_heard(tmcf->zone);
 
     ngx_http_tenant_guard_store_unlist(f);
 
@@ -741,6 +757,7 @@ ngx_http_tenant_guard_store_landed(void *data,
 
         rider = ngx_queue_data(q, ngx_http_tenant_guard_rider_t, queue);
         rider->cln->handler = NULL;
+        rider->ctx->ask.older = older;
         r = rider->r;
 
         copy = NULL;
@@ -938,13 +955,15 @@ ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
         return rc;
     }
 
-    return ngx_http_tenant_guard_store_policy_read(r, ws, reply, policy);
+    return ngx_http_tenant_guard_store_policy_read(r, ws, reply,
+                                                   !ctx->ask.older, policy);
 }
 
 
 static ngx_int_t
 ngx_http_tenant_guard_store_policy_read(ngx_http_request_t *r, ngx_str_t *ws,
-    ngx_http_tenant_guard_reply_t *reply, const tg_policy_t **policy)
+    ngx_http_tenant_guard_reply_t *reply, ngx_uint_t keep,
+    const tg_policy_t **policy)
 {
     size_t                          i;
     tg_policy_t                     parsed;
@@ -956,7 +975,7 @@ ngx_http_tenant_guard_store_policy_read(ngx_http_request_t *r, ngx_str_t *ws,
     }
 
     if (reply->n == 0) {
-        ngx_http_tenant_guard_store_policy_keep(r, ws, NULL, 0, NULL);
+        ngx_http_tenant_guard_store_policy_keep(r, ws, NULL, 0, keep, NULL);
         return NGX_DECLINED;
     }
 
@@ -992,12 +1011,13 @@ ngx_http_tenant_guard_store_policy_read(ngx_http_request_t *r, ngx_str_t *ws,
 
             /* remembered, so that a flood does not become one of HGETALLs */
 
-            ngx_http_tenant_guard_store_policy_keep(r, ws, NULL, 1, NULL);
+            ngx_http_tenant_guard_store_policy_keep(r, ws, NULL, 1, keep,
+                                                    NULL);
             return NGX_ABORT;
         }
     }
 
-    ngx_http_tenant_guard_store_policy_keep(r, ws, &parsed, 0, policy);
+    ngx_http_tenant_guard_store_policy_keep(r, ws, &parsed, 0, keep, policy);
     tg_policy_free(&parsed);
 
     return (*policy != NULL) ? NGX_OK : NGX_ERROR;
@@ -1005,14 +1025,15 @@ ngx_http_tenant_guard_store_policy_read(ngx_http_request_t *r, ngx_str_t *ws,
 
 
 /*
- * Stores the policy in the zone and the pool; NULL: Redis has none, or
+ * Stores the policy in the zone (unless keep is 0: an answer that may be
+ * older than a tg:events message) and the pool; NULL: Redis has none, or
  * an invalid one.
  */
 
 static void
 ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
     ngx_str_t *ws, tg_policy_t *policy, ngx_uint_t invalid,
-    const tg_policy_t **kept)
+    ngx_uint_t keep, const tg_policy_t **kept)
 {
     u_char                              *p;
     size_t                               n, nip;
@@ -1052,9 +1073,11 @@ ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
         ngx_memcpy(p + sizeof(rec), policy->ip.items, nip * sizeof(tg_cidr_t));
     }
 
-    (void) ngx_http_tenant_guard_zone_put(tmcf->zone,
+    if (keep) {
+        (void) ngx_http_tenant_guard_zone_put(tmcf->zone,
                                           NGX_HTTP_TENANT_GUARD_KIND_POLICY,
                                           ws->data, ws->len, p, n, 0);
+    }
 
     if (kept != NULL) {
         ((ngx_http_tenant_guard_policy_rec_t *) p)->policy.ip.items =

@@ -261,6 +261,11 @@ subtest 'two workers: at most one command per worker' => sub {
 # subscriber; every later EXISTS is answered ":1" (revoked), in order.
 # With all_early, every EXISTS that comes before the event is answered as
 # the first (":0", late): a question Redis took before the revocation.
+# With policy, the same is done to HGETALL instead of EXISTS: the first
+# is answered late with no policy ("*0") and the event names its key; the
+# later ones get a policy that requires MFA; EXISTS answers ":0" at once.
+# With record, the same is done to GET: the first is answered late with
+# that opaque token's record, the later ones with nil (the token deleted).
 
 sub slow_redis {
     my ($log, %o) = @_;
@@ -327,6 +332,26 @@ sub slow_redis {
                                     : "+PONG\r\n";
                 } elsif ($name eq 'SCAN') {
                     $out = "*2\r\n\$1\r\n0\r\n*0\r\n";
+                } elsif ($name eq 'GET' && defined $o{record}) {
+                    if (!$first++) {
+                        $at = time + $delay;
+                        $out = "\$" . length($o{record}) . "\r\n"
+                               . "$o{record}\r\n";
+                        $event = [time + 0.3, $cmd->[1]];
+                    } else {
+                        $out = "\$-1\r\n";
+                    }
+                } elsif ($name eq 'EXISTS' && ($o{policy} || $o{record})) {
+                    $out = ":0\r\n";
+                } elsif ($name eq 'HGETALL' && $o{policy}) {
+                    if (!$first++) {
+                        $at = time + $delay;
+                        $out = "*0\r\n";
+                        $event = [time + 0.3, $cmd->[1]];
+                    } else {
+                        $out = "*2\r\n\$3\r\nmfa\r\n\$17\r\n"
+                               . "{\"required\":true}\r\n";
+                    }
                 } elsif ($name eq 'EXISTS') {
                     if (!$first++) {
                         $at = time + $delay;
@@ -473,6 +498,77 @@ subtest 'two workers: a later request does not join an older question in the wor
     is(join(',', sort map { "$_->[0] $_->[1]" } @{$rows{after}}),
        join(',', ('401 invalid_token') x 16), '... 16 x 401 invalid_token');
     no_alerts($n, 'event, two workers');
+    $n->stop;
+    TG::stop_child($pid);
+};
+
+# The answer to a question asked before the event is the asker's, not the
+# zone's: a workspace's policy read before a change and answered after
+# tg:events named it is not kept, so that the change holds for the next
+# request (it was kept, until the next event about the workspace).
+
+subtest 'a policy answered after tg:events named it: used by its asker, not kept' => sub {
+    my $log = "$TG::ROOT/slow-redis-3.log";
+    my ($pid, $port) = slow_redis($log, delay => 1.0, policy => 1);
+    my $n = TG::Redis::Nginx->new(
+        http_config => "tenant_guard_zone zone=tg:1m;\n"
+                       . "tenant_guard_redis 127.0.0.1:$port timeout=3s;\n",
+        config => $CONFIG,
+        workers => 1,
+    )->start;
+    my $t = TG::Redis::poll(sub { TG::slurp($log) =~ /cmd SUBSCRIBE/ }, 5,
+                            0.05);
+    ok(defined $t, 'nginx subscribed to the test\'s Redis');
+    sleep 0.3;
+
+    my $tok = TG::bearer({workspace_id => 'evt3', amr => ['pwd'],
+                          jti => 'jti-evt-3'});
+    my $first = $n->get('/items', $tok, {timeout => 5});
+    like(TG::slurp($log), qr/^event tg:ws:evt3$/m,
+         'the event named the workspace while its HGETALL waited');
+    is($first->{status}, 200, 'the request that asked before the change: '
+       . 'its answer, no policy (200)');
+    my $second = $n->get('/items', $tok, {timeout => 5});
+    TG::Redis::refused($second, 401, 'insufficient_user_authentication',
+                       'the next request: the changed policy (MFA)');
+    is(scalar(() = TG::slurp($log) =~ /^cmd HGETALL$/mg), 2,
+       'two HGETALL: the older answer was not kept in the zone');
+    no_alerts($n, 'policy event');
+    $n->stop;
+    TG::stop_child($pid);
+};
+
+subtest 'an opaque token answered after tg:events named it: used by its asker, not kept' => sub {
+    my $log = "$TG::ROOT/slow-redis-4.log";
+    my $op = TG::Redis::opaque_token();
+    my $rec = JSON::PP->new->canonical->encode({
+        sub => 'member-4', workspace_id => 'opq4', organization_id => 'org-4',
+        jti => 'op-jti-4', iat => time, exp => time + 3600});
+    my ($pid, $port) = slow_redis($log, delay => 1.0, record => $rec);
+    my $n = TG::Redis::Nginx->new(
+        http_config => "tenant_guard_zone zone=tg:1m;\n"
+                       . "tenant_guard_redis 127.0.0.1:$port timeout=3s;\n",
+        config => $CONFIG,
+        workers => 1,
+    )->start;
+    my $t = TG::Redis::poll(sub { TG::slurp($log) =~ /cmd SUBSCRIBE/ }, 5,
+                            0.05);
+    ok(defined $t, 'nginx subscribed to the test\'s Redis');
+    sleep 0.3;
+
+    my $first = $n->get('/items', "Authorization: Bearer $op",
+                        {timeout => 5});
+    like(TG::slurp($log), qr/^event tg:token:[0-9a-f]{64}$/m,
+         'the event named the token while its GET waited');
+    is($first->{status}, 200, 'the request that asked before the change: '
+       . 'its answer, the record (200)');
+    my $second = $n->get('/items', "Authorization: Bearer $op",
+                         {timeout => 5});
+    TG::Redis::refused($second, 401, 'invalid_token',
+                       'the next request: the token is gone');
+    is(scalar(() = TG::slurp($log) =~ /^cmd GET$/mg), 2,
+       'two GET: the older record was not kept in the zone');
+    no_alerts($n, 'token event');
     $n->stop;
     TG::stop_child($pid);
 };
