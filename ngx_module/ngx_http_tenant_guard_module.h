@@ -101,6 +101,8 @@ typedef struct {
     time_t                        state_logged; /* a ban or counter evicted */
     ngx_uint_t                    events_up;  /* the tg:events link */
     time_t                        events_since;
+    ngx_atomic_t                  heard;      /* tg:events messages and link
+                                                 changes, counted */
     ngx_http_tenant_guard_negative_t *negatives;  /* a table of its own */
     ngx_uint_t                    nnegatives;
     ngx_http_tenant_guard_jwks_t *jwks;       /* fetched key sets, a list */
@@ -269,6 +271,8 @@ typedef struct {
     ngx_uint_t                    what;       /* ..._ASK_* */
     unsigned                      waiting:1;
     unsigned                      answered:1;
+    unsigned                      older:1;    /* may predate a tg:events
+                                                 message: used, not kept */
     ngx_http_tenant_guard_reply_t *reply;     /* NULL: no answer in time */
 } ngx_http_tenant_guard_ask_t;
 
@@ -369,6 +373,9 @@ void ngx_http_tenant_guard_zone_events(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t up);
 ngx_uint_t ngx_http_tenant_guard_zone_events_since(
     ngx_http_tenant_guard_zone_t *zone, time_t stored);
+void ngx_http_tenant_guard_zone_hear(ngx_http_tenant_guard_zone_t *zone);
+ngx_atomic_uint_t ngx_http_tenant_guard_zone_heard(
+    ngx_http_tenant_guard_zone_t *zone);
 void ngx_http_tenant_guard_zone_remove(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t kind, u_char *key, size_t len);
 ngx_uint_t ngx_http_tenant_guard_zone_state_evictions(

@@ -46,6 +46,7 @@ typedef struct {
     const char                   *cmd;        /* a read: EXISTS, GET, ... */
     ngx_queue_t                   waiters;
     ngx_uint_t                    listed;     /* in the tree: may be joined */
+    ngx_atomic_uint_t             heard;      /* the zone's count, when sent */
 } ngx_http_tenant_guard_flight_t;
 
 
@@ -65,10 +66,11 @@ static void ngx_http_tenant_guard_store_answer(ngx_http_request_t *r,
     void *data, ngx_http_tenant_guard_reply_t *reply);
 static ngx_int_t ngx_http_tenant_guard_store_policy_read(
     ngx_http_request_t *r, ngx_str_t *ws,
-    ngx_http_tenant_guard_reply_t *reply, const tg_policy_t **policy);
+    ngx_http_tenant_guard_reply_t *reply, ngx_uint_t keep,
+    const tg_policy_t **policy);
 static void ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
     ngx_str_t *ws, tg_policy_t *policy, ngx_uint_t invalid,
-    const tg_policy_t **kept);
+    ngx_uint_t keep, const tg_policy_t **kept);
 static ngx_int_t ngx_http_tenant_guard_store_key(ngx_pool_t *pool,
     ngx_str_t *key, const char *kind, u_char *id, size_t len);
 static ngx_int_t ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
@@ -235,13 +237,19 @@ ngx_http_tenant_guard_store_event(ngx_str_t *key)
 
     tmcf = ngx_http_tenant_guard_store_main();
 
-    /* a request that asks from now on is not given an older answer */
+    /*
+     * A request that asks from now on is not given an older answer: in
+     * this worker, the key's flights are forgotten; in the others, which
+     * do not hear tg:events, the zone's count tells them.
+     */
 
     ngx_http_tenant_guard_store_forget(key);
 
     if (tmcf->zone == NULL) {
         return;
     }
+
+    ngx_http_tenant_guard_zone_hear(tmcf->zone);
 
     if (key->len == 1 && key->data[0] == '*') {
         ngx_http_tenant_guard_zone_flush(tmcf->zone, 1);
@@ -346,6 +354,10 @@ ngx_http_tenant_guard_store_events_state(ngx_uint_t up)
     }
 
     ngx_http_tenant_guard_zone_events(tmcf->zone, up);
+
+    /* an event may have been missed: no older question is joined */
+
+    ngx_http_tenant_guard_zone_hear(tmcf->zone);
 
     ev = &ngx_http_tenant_guard_scan_ev;
 
@@ -615,6 +627,7 @@ ngx_http_tenant_guard_store_ask(ngx_http_request_t *r,
     ctx->ask.what = what;
     ctx->ask.waiting = 1;
     ctx->ask.answered = 0;
+    ctx->ask.older = 0;
     ctx->ask.reply = NULL;
 
     return NGX_AGAIN;
@@ -631,12 +644,14 @@ static ngx_int_t
 ngx_http_tenant_guard_store_fly(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, const char *cmd, ngx_str_t *key)
 {
-    uint32_t                         hash;
-    const char                      *argv[2];
-    size_t                           alen[2];
-    ngx_pool_cleanup_t              *cln;
-    ngx_http_tenant_guard_rider_t   *rider;
-    ngx_http_tenant_guard_flight_t  *f;
+    uint32_t                            hash;
+    const char                         *argv[2];
+    size_t                              alen[2];
+    ngx_atomic_uint_t                   heard;
+    ngx_pool_cleanup_t                 *cln;
+    ngx_http_tenant_guard_rider_t      *rider;
+    ngx_http_tenant_guard_flight_t     *f;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
 
     rider = ngx_palloc(r->pool, sizeof(ngx_http_tenant_guard_rider_t));
     if (rider == NULL) {
@@ -650,8 +665,22 @@ ngx_http_tenant_guard_store_fly(ngx_http_request_t *r,
 
     hash = ngx_crc32_short(key->data, key->len);
 
+    tmcf = ngx_http_tenant_guard_store_main();
+    heard = ngx_http_tenant_guard_zone_heard(tmcf->zone);
+
     f = (ngx_http_tenant_guard_flight_t *)
             ngx_str_rbtree_lookup(&ngx_http_tenant_guard_flights, key, hash);
+
+    /*
+     * The events link heard something since this question was asked (the
+     * zone's count, the same for every worker): its answer may be older
+     * than a change this request must see, so it asks again.
+     */
+
+    if (f != NULL && f->heard != heard) {
+        ngx_http_tenant_guard_store_unlist(f);
+        f = NULL;
+    }
 
     if (f != NULL && ngx_strcmp(f->cmd, cmd) != 0) {
         f = NULL;
@@ -688,6 +717,7 @@ ngx_http_tenant_guard_store_fly(ngx_http_request_t *r,
         ngx_memcpy(f->sn.str.data, key->data, key->len);
         f->sn.node.key = hash;
         f->cmd = cmd;
+        f->heard = heard;
         ngx_queue_init(&f->waiters);
 
         ngx_rbtree_insert(&ngx_http_tenant_guard_flights, &f->sn.node);
@@ -720,10 +750,24 @@ ngx_http_tenant_guard_store_landed(void *data,
 {
     ngx_http_tenant_guard_flight_t *f = data;
 
-    ngx_queue_t                     *q;
-    ngx_http_request_t              *r;
-    ngx_http_tenant_guard_rider_t   *rider;
-    ngx_http_tenant_guard_reply_t   *copy;
+    ngx_uint_t                          older;
+    ngx_queue_t                        *q;
+    ngx_http_request_t                 *r;
+    ngx_http_tenant_guard_rider_t      *rider;
+    ngx_http_tenant_guard_reply_t      *copy;
+    ngx_http_tenant_guard_main_conf_t  *tmcf;
+
+    /*
+     * The events link heard something while the question was on its way:
+     * the answer may be older than a change it named.  The requests that
+     * asked before use it, as they would have without the event; nothing
+     * is kept from it, so that the change holds for the next request.
+     */
+
+    tmcf = ngx_http_tenant_guard_store_main();
+
+    older = !f->listed
+            || f->heard != ngx_http_tenant_guard_zone_heard(tmcf->zone);
 
     ngx_http_tenant_guard_store_unlist(f);
 
@@ -733,6 +777,7 @@ ngx_http_tenant_guard_store_landed(void *data,
 
         rider = ngx_queue_data(q, ngx_http_tenant_guard_rider_t, queue);
         rider->cln->handler = NULL;
+        rider->ctx->ask.older = older;
         r = rider->r;
 
         copy = NULL;
@@ -937,13 +982,15 @@ ngx_http_tenant_guard_store_policy(ngx_http_request_t *r,
         return rc;
     }
 
-    return ngx_http_tenant_guard_store_policy_read(r, ws, reply, policy);
+    return ngx_http_tenant_guard_store_policy_read(r, ws, reply,
+                                                   !ctx->ask.older, policy);
 }
 
 
 static ngx_int_t
 ngx_http_tenant_guard_store_policy_read(ngx_http_request_t *r, ngx_str_t *ws,
-    ngx_http_tenant_guard_reply_t *reply, const tg_policy_t **policy)
+    ngx_http_tenant_guard_reply_t *reply, ngx_uint_t keep,
+    const tg_policy_t **policy)
 {
     size_t                          i;
     tg_policy_t                     parsed;
@@ -955,7 +1002,7 @@ ngx_http_tenant_guard_store_policy_read(ngx_http_request_t *r, ngx_str_t *ws,
     }
 
     if (reply->n == 0) {
-        ngx_http_tenant_guard_store_policy_keep(r, ws, NULL, 0, NULL);
+        ngx_http_tenant_guard_store_policy_keep(r, ws, NULL, 0, keep, NULL);
         return NGX_DECLINED;
     }
 
@@ -991,12 +1038,13 @@ ngx_http_tenant_guard_store_policy_read(ngx_http_request_t *r, ngx_str_t *ws,
 
             /* remembered, so that a flood does not become one of HGETALLs */
 
-            ngx_http_tenant_guard_store_policy_keep(r, ws, NULL, 1, NULL);
+            ngx_http_tenant_guard_store_policy_keep(r, ws, NULL, 1, keep,
+                                                    NULL);
             return NGX_ABORT;
         }
     }
 
-    ngx_http_tenant_guard_store_policy_keep(r, ws, &parsed, 0, policy);
+    ngx_http_tenant_guard_store_policy_keep(r, ws, &parsed, 0, keep, policy);
     tg_policy_free(&parsed);
 
     return (*policy != NULL) ? NGX_OK : NGX_ERROR;
@@ -1004,14 +1052,15 @@ ngx_http_tenant_guard_store_policy_read(ngx_http_request_t *r, ngx_str_t *ws,
 
 
 /*
- * Stores the policy in the zone and the pool; NULL: Redis has none, or
+ * Stores the policy in the zone (unless keep is 0: an answer that may be
+ * older than a tg:events message) and the pool; NULL: Redis has none, or
  * an invalid one.
  */
 
 static void
 ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
     ngx_str_t *ws, tg_policy_t *policy, ngx_uint_t invalid,
-    const tg_policy_t **kept)
+    ngx_uint_t keep, const tg_policy_t **kept)
 {
     u_char                              *p;
     size_t                               n, nip;
@@ -1051,9 +1100,11 @@ ngx_http_tenant_guard_store_policy_keep(ngx_http_request_t *r,
         ngx_memcpy(p + sizeof(rec), policy->ip.items, nip * sizeof(tg_cidr_t));
     }
 
-    (void) ngx_http_tenant_guard_zone_put(tmcf->zone,
+    if (keep) {
+        (void) ngx_http_tenant_guard_zone_put(tmcf->zone,
                                           NGX_HTTP_TENANT_GUARD_KIND_POLICY,
                                           ws->data, ws->len, p, n, 0);
+    }
 
     if (kept != NULL) {
         ((ngx_http_tenant_guard_policy_rec_t *) p)->policy.ip.items =

@@ -341,7 +341,9 @@ ngx_http_tenant_guard_token_keep(ngx_http_request_t *r,
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
-    if (tmcf->zone == NULL) {
+    /* Redis's answer may be older than a tg:events message: not kept */
+
+    if (tmcf->zone == NULL || ctx->ask.older) {
         return;
     }
 

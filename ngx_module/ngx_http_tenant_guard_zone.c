@@ -226,6 +226,8 @@ ngx_http_tenant_guard_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 
     ngx_queue_init(&zone->sh->queue);
 
+    zone->sh->heard = 0;
+
     /* whole sets of slots, reserved: the refusals' own share of the zone */
 
     n = shm_zone->shm.size / 16 / sizeof(ngx_http_tenant_guard_negative_t);
@@ -1126,6 +1128,27 @@ ngx_http_tenant_guard_zone_events_since(ngx_http_tenant_guard_zone_t *zone,
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
     return ok;
+}
+
+
+/*
+ * The worker that subscribes to tg:events counts what it hears there (a
+ * message, the link going up or down), for every worker: a question to
+ * Redis asked before the count changed may have an answer older than the
+ * change, and no request joins it (_store.c).  No lock: one word.
+ */
+
+void
+ngx_http_tenant_guard_zone_hear(ngx_http_tenant_guard_zone_t *zone)
+{
+    (void) ngx_atomic_fetch_add(&zone->sh->heard, 1);
+}
+
+
+ngx_atomic_uint_t
+ngx_http_tenant_guard_zone_heard(ngx_http_tenant_guard_zone_t *zone)
+{
+    return zone->sh->heard;
 }
 
 

@@ -6,7 +6,8 @@
 # A real redis-server is paused (SIGSTOP) while a burst of first requests
 # arrives, then resumed; INFO commandstats counts what it executed.  A
 # Redis of the test's own answers late while tg:events names the key: a
-# request after the event does not join the older question.
+# request after the event does not join the older question, in the worker
+# that heard the event nor in one that did not (two workers).
 #
 # Plain Test::More on TG::Redis (t/lib/TG/Redis.pm).
 
@@ -266,9 +267,17 @@ subtest 'two workers: at most one command per worker' => sub {
 # on its way: the first EXISTS is answered (":0", not revoked) a second
 # late; 0.3 s after it arrives, "tg:events" names tg:revoked:<jti> to the
 # subscriber; every later EXISTS is answered ":1" (revoked), in order.
+# With all_early, every EXISTS that comes before the event is answered as
+# the first (":0", late): a question Redis took before the revocation.
+# With policy, the same is done to HGETALL instead of EXISTS: the first
+# is answered late with no policy ("*0") and the event names its key; the
+# later ones get a policy that requires MFA; EXISTS answers ":0" at once.
+# With record, the same is done to GET: the first is answered late with
+# that opaque token's record, the later ones with nil (the token deleted).
 
 sub slow_redis {
-    my ($log) = @_;
+    my ($log, %o) = @_;
+    my $delay = $o{delay} // 1.0;
     my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
                                   Proto => 'tcp', Listen => 16,
                                   ReuseAddr => 1)
@@ -284,7 +293,7 @@ sub slow_redis {
     open my $lf, '>>', $log or POSIX::_exit(1);
     $lf->autoflush(1);
     my $sel = IO::Select->new($l);
-    my (%buf, %sub, @due, $first, $event);
+    my (%buf, %sub, @due, $first, $event, $published);
     while (1) {
         my $now = time;
         # replies and the event that are due, in order
@@ -300,6 +309,7 @@ sub slow_redis {
             }
             print $lf "event $key\n";
             undef $event;
+            $published = 1;
         }
         for my $s ($sel->can_read(0.01)) {
             if ($s == $l) {
@@ -330,11 +340,34 @@ sub slow_redis {
                                     : "+PONG\r\n";
                 } elsif ($name eq 'SCAN') {
                     $out = "*2\r\n\$1\r\n0\r\n*0\r\n";
+                } elsif ($name eq 'GET' && defined $o{record}) {
+                    if (!$first++) {
+                        $at = time + $delay;
+                        $out = "\$" . length($o{record}) . "\r\n"
+                               . "$o{record}\r\n";
+                        $event = [time + 0.3, $cmd->[1]];
+                    } else {
+                        $out = "\$-1\r\n";
+                    }
+                } elsif ($name eq 'EXISTS' && ($o{policy} || $o{record})) {
+                    $out = ":0\r\n";
+                } elsif ($name eq 'HGETALL' && $o{policy}) {
+                    if (!$first++) {
+                        $at = time + $delay;
+                        $out = "*0\r\n";
+                        $event = [time + 0.3, $cmd->[1]];
+                    } else {
+                        $out = "*2\r\n\$3\r\nmfa\r\n\$17\r\n"
+                               . "{\"required\":true}\r\n";
+                    }
                 } elsif ($name eq 'EXISTS') {
                     if (!$first++) {
-                        $at = time + 1.0;
+                        $at = time + $delay;
                         $out = ":0\r\n";
                         $event = [time + 0.3, $cmd->[1]];
+                    } elsif ($o{all_early} && !$published) {
+                        $at = time + $delay if $at < time + $delay;
+                        $out = ":0\r\n";
                     } else {
                         $out = ":1\r\n";
                     }
@@ -391,6 +424,159 @@ subtest 'tg:events names the key while its question is on its way: a later reque
     is(scalar(() = TG::slurp($log) =~ /^cmd EXISTS$/mg), 2,
        'two EXISTS: the later request did not join the older question');
     no_alerts($n, 'event');
+    $n->stop;
+    TG::stop_child($pid);
+};
+
+# Only worker 0 subscribes to tg:events: the other workers never hear the
+# event.  A request that one of them takes after the revocation must not
+# join that worker's older question either.  A second server listens with
+# reuseport, so that the kernel spreads connections over both workers by
+# their addresses; 16 requests before the event and 16 after it leave each
+# worker with some of each (all on one worker: 1 in 32768).
+
+subtest 'two workers: a later request does not join an older question in the worker that did not hear the event' => sub {
+    my $log = "$TG::ROOT/slow-redis-2.log";
+    my ($pid, $port) = slow_redis($log, delay => 2.0, all_early => 1);
+    my $p2 = TG::free_port();
+    my $n = TG::Redis::Nginx->new(
+        http_config => "tenant_guard_zone zone=tg:1m;\n"
+                       . "tenant_guard_redis 127.0.0.1:$port timeout=5s;\n"
+                       . "server {\n"
+                       . "    listen 127.0.0.1:$p2 reuseport;\n"
+                       . "    tenant_guard_keys \$TEST_NGINX_KEYS/jwks.json;\n"
+                       . "    location / {\n"
+                       . "        tenant_guard on;\n"
+                       . "        add_header X-Pid \$pid always;\n"
+                       . "        proxy_pass http://\$TEST_NGINX_UPSTREAM;\n"
+                       . "    }\n"
+                       . "}\n",
+        config => $CONFIG,
+        workers => 2,
+    )->start;
+    my $t = TG::Redis::poll(sub { TG::slurp($log) =~ /cmd SUBSCRIBE/ }, 5,
+                            0.05);
+    ok(defined $t, 'nginx subscribed to the test\'s Redis');
+    sleep 0.3;
+
+    my $tok = TG::bearer({workspace_id => 'evt2', jti => 'jti-evt-2'});
+    my $dir = "$TG::ROOT/evt2";
+    mkdir $dir;
+    my $fire = sub {
+        my ($tag) = @_;
+        my @kids;
+        for my $i (1 .. 16) {
+            my $kid = fork // die "fork: $!";
+            if ($kid == 0) {
+                $n->{port} = $p2;
+                my $res = $n->get('/items', $tok, {timeout => 8});
+                my ($wpid) = TG::HTTP::header_values($res, 'X-Pid');
+                open my $fh, '>', "$dir/$tag-$i" or POSIX::_exit(1);
+                print $fh ($res->{status} // 'none'), ' ',
+                          ($res->{json}{error} // '-'), ' ',
+                          ($wpid // '-'), "\n";
+                close $fh;
+                POSIX::_exit(0);
+            }
+            push @kids, $kid;
+        }
+        return @kids;
+    };
+    my @kids = $fire->('before');
+    ok(defined TG::Redis::poll(sub { TG::slurp($log) =~ /^event /m }, 3,
+                               0.02),
+       'the event was sent while the first questions wait');
+    sleep 0.2;
+    push @kids, $fire->('after');
+    waitpid $_, 0 for @kids;
+    my %rows;
+    for my $tag (qw(before after)) {
+        $rows{$tag} = [map { [split ' ', TG::slurp("$dir/$tag-$_")] } 1 .. 16];
+    }
+    my %pids = map { $_->[2] => 1 } map { @$_ } values %rows;
+    note('workers that answered: ' . join(' ', sort keys %pids));
+    is(join(',', sort map { "$_->[0] $_->[1]" } @{$rows{before}}),
+       join(',', ('200 -') x 16),
+       'the requests that asked before the event: the answer to their '
+       . 'question (200)');
+    my @passed = grep { $_->[0] ne '401' } @{$rows{after}};
+    is(scalar(@passed), 0, 'every request after the event is refused as '
+       . 'revoked, whichever worker took it')
+        or diag(join "\n", map { "@$_" } @{$rows{after}});
+    is(join(',', sort map { "$_->[0] $_->[1]" } @{$rows{after}}),
+       join(',', ('401 invalid_token') x 16), '... 16 x 401 invalid_token');
+    no_alerts($n, 'event, two workers');
+    $n->stop;
+    TG::stop_child($pid);
+};
+
+# The answer to a question asked before the event is the asker's, not the
+# zone's: a workspace's policy read before a change and answered after
+# tg:events named it is not kept, so that the change holds for the next
+# request (it was kept, until the next event about the workspace).
+
+subtest 'a policy answered after tg:events named it: used by its asker, not kept' => sub {
+    my $log = "$TG::ROOT/slow-redis-3.log";
+    my ($pid, $port) = slow_redis($log, delay => 1.0, policy => 1);
+    my $n = TG::Redis::Nginx->new(
+        http_config => "tenant_guard_zone zone=tg:1m;\n"
+                       . "tenant_guard_redis 127.0.0.1:$port timeout=3s;\n",
+        config => $CONFIG,
+        workers => 1,
+    )->start;
+    my $t = TG::Redis::poll(sub { TG::slurp($log) =~ /cmd SUBSCRIBE/ }, 5,
+                            0.05);
+    ok(defined $t, 'nginx subscribed to the test\'s Redis');
+    sleep 0.3;
+
+    my $tok = TG::bearer({workspace_id => 'evt3', amr => ['pwd'],
+                          jti => 'jti-evt-3'});
+    my $first = $n->get('/items', $tok, {timeout => 5});
+    like(TG::slurp($log), qr/^event tg:ws:evt3$/m,
+         'the event named the workspace while its HGETALL waited');
+    is($first->{status}, 200, 'the request that asked before the change: '
+       . 'its answer, no policy (200)');
+    my $second = $n->get('/items', $tok, {timeout => 5});
+    TG::Redis::refused($second, 401, 'insufficient_user_authentication',
+                       'the next request: the changed policy (MFA)');
+    is(scalar(() = TG::slurp($log) =~ /^cmd HGETALL$/mg), 2,
+       'two HGETALL: the older answer was not kept in the zone');
+    no_alerts($n, 'policy event');
+    $n->stop;
+    TG::stop_child($pid);
+};
+
+subtest 'an opaque token answered after tg:events named it: used by its asker, not kept' => sub {
+    my $log = "$TG::ROOT/slow-redis-4.log";
+    my $op = TG::Redis::opaque_token();
+    my $rec = JSON::PP->new->canonical->encode({
+        sub => 'member-4', workspace_id => 'opq4', organization_id => 'org-4',
+        jti => 'op-jti-4', iat => time, exp => time + 3600});
+    my ($pid, $port) = slow_redis($log, delay => 1.0, record => $rec);
+    my $n = TG::Redis::Nginx->new(
+        http_config => "tenant_guard_zone zone=tg:1m;\n"
+                       . "tenant_guard_redis 127.0.0.1:$port timeout=3s;\n",
+        config => $CONFIG,
+        workers => 1,
+    )->start;
+    my $t = TG::Redis::poll(sub { TG::slurp($log) =~ /cmd SUBSCRIBE/ }, 5,
+                            0.05);
+    ok(defined $t, 'nginx subscribed to the test\'s Redis');
+    sleep 0.3;
+
+    my $first = $n->get('/items', "Authorization: Bearer $op",
+                        {timeout => 5});
+    like(TG::slurp($log), qr/^event tg:token:[0-9a-f]{64}$/m,
+         'the event named the token while its GET waited');
+    is($first->{status}, 200, 'the request that asked before the change: '
+       . 'its answer, the record (200)');
+    my $second = $n->get('/items', "Authorization: Bearer $op",
+                         {timeout => 5});
+    TG::Redis::refused($second, 401, 'invalid_token',
+                       'the next request: the token is gone');
+    is(scalar(() = TG::slurp($log) =~ /^cmd GET$/mg), 2,
+       'two GET: the older record was not kept in the zone');
+    no_alerts($n, 'token event');
     $n->stop;
     TG::stop_child($pid);
 };
