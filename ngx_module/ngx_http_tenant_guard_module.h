@@ -276,6 +276,7 @@ typedef struct {
     unsigned                      early:1;    /* judged for a variable */
     unsigned                      deferred:1; /* early, but needs a wait */
     unsigned                      verified:1; /* ... and passed */
+    unsigned                      keyed:1;    /* with keys_url's set */
 
     ngx_http_tenant_guard_ask_t   ask;
 

@@ -1,0 +1,108 @@
+# tenant_guard_keys_url, review of issue 13: the cases an attacker or a
+# broken IdP reached.
+# - a variable read before the access phase (a limit_req key) judges the
+#   token there, and the access step took that verdict as it was: no
+#   request ever claimed a refresh, so a key removed at the IdP kept
+#   verifying for good (and the bootstrap file was never replaced);
+#
+# Plain Test::More on TG::Redis::Nginx and TG::IdP.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use TG;
+use TG::Redis;
+use TG::IdP;
+use TG::HTTP;
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+# --- a variable in preaccess: the refresh still runs, a removed key goes
+
+my $idp = TG::IdP->start(keys => ['rsa1', 'ec256']);
+
+my $n = TG::Redis::Nginx->new(
+    name => 'varsrefresh',
+    workers => 1,
+    http_config => "tenant_guard_zone zone=tg:1m;\n"
+        . "limit_req_zone \$tenant_guard_workspace zone=perws:1m "
+        . "rate=100r/s;\n",
+    config => $idp->location . <<"C",
+tenant_guard_keys_url /_jwks refresh=1s min_refetch=1s;
+location / {
+    tenant_guard on;
+    limit_req zone=perws burst=100;
+    proxy_pass http://\$TEST_NGINX_UPSTREAM;
+}
+C
+);
+$n->start;
+
+my $tok = TG::jwt({}, key => 'rsa1');
+my $res = $n->get('/items', "Authorization: Bearer $tok");
+is($res->{status}, 200, 'variable in preaccess: the first fetch, passes');
+is($n->get('/items', "Authorization: Bearer $tok")->{status}, 200,
+   '... and again (cached in the zone)');
+is($idp->count, 1, '... one fetch');
+
+$idp->keys('ec256');
+my $t0 = time;
+my $refused_at;
+while (time - $t0 < 4) {
+    $res = $n->get('/items', "Authorization: Bearer $tok");
+    if ($res->{status} == 401) {
+        $refused_at = time - $t0;
+        last;
+    }
+    sleep 0.1;
+}
+ok(defined $refused_at, 'rsa1 removed at the IdP: refused, though every '
+   . 'request judges its token in preaccess');
+cmp_ok($refused_at // 99, '<=', 1 + 1 + 0.3, '... within refresh + 1 s');
+cmp_ok($idp->count, '>=', 2, '... after a refresh fetch');
+is($n->get('/items', 'Authorization: Bearer '
+           . TG::jwt({}, key => 'ec256', alg => 'ES256'))->{status}, 200,
+   'the remaining key passes');
+
+my @bad = $n->bad_log_lines;
+is_deeply(\@bad, [], 'no alert, crit or emerg') or diag join "\n", @bad;
+$n->stop;
+$idp->stop;
+
+# --- the same with the bootstrap file: the IdP's set replaces it
+
+$idp = TG::IdP->start(keys => ['rsa1']);
+$n = TG::Redis::Nginx->new(
+    name => 'varsboot',
+    workers => 1,
+    http_config => "tenant_guard_zone zone=tg:1m;\n"
+        . "limit_req_zone \$tenant_guard_workspace zone=perws:1m "
+        . "rate=100r/s;\n",
+    config => $idp->location . <<"C",
+tenant_guard_keys \$TEST_NGINX_KEYS/rsa2.pem;
+tenant_guard_keys_url /_jwks refresh=1s min_refetch=1s;
+location / {
+    tenant_guard on;
+    limit_req zone=perws burst=100;
+    proxy_pass http://\$TEST_NGINX_UPSTREAM;
+}
+C
+);
+$n->start;
+
+my $boot = TG::jwt({}, key => 'rsa2');
+is($n->get('/items', "Authorization: Bearer $boot")->{status}, 200,
+   'bootstrap key, variable in preaccess: passes before any fetch');
+ok($idp->wait_count(1, 3), '... and the access step starts the first fetch');
+ok($n->wait_log(qr/keys from "\/_jwks": 1 usable, generation 1/, 5),
+   '... which is published');
+is($n->get('/items', "Authorization: Bearer $boot")->{status}, 401,
+   'then the IdP\'s set replaces the file');
+
+@bad = $n->bad_log_lines;
+is_deeply(\@bad, [], 'no alert, crit or emerg') or diag join "\n", @bad;
+$n->stop;
+$idp->stop;
+
+done_testing();
