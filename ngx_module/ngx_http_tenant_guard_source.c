@@ -377,11 +377,15 @@ ngx_http_tenant_guard_source_same(ngx_http_tenant_guard_ctx_t *ctx,
 
     by = ctx->judged_by;
 
-    /* the fingerprint: keys, algorithms, issuer, audiences, claim names */
+    /*
+     * the fingerprint: keys, algorithms, issuer, audiences, claim names;
+     * a key set URL is no part of it
+     */
 
     return by == lcf
            || (by != NULL
                && by->fingerprint == lcf->fingerprint
+               && by->keys_url == lcf->keys_url
                && by->sources == lcf->sources
                && by->opaque == lcf->opaque
                && by->max_token_size == lcf->max_token_size);

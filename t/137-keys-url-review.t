@@ -4,6 +4,10 @@
 #   token there, and the access step took that verdict as it was: no
 #   request ever claimed a refresh, so a key removed at the IdP kept
 #   verifying for good (and the bootstrap file was never replaced);
+# - a token judged by a variable in the server's rewrite phase, under the
+#   server's key file, was taken as judged by a location whose keys come
+#   from an IdP (the same fingerprint: the URL was no part of it), so a
+#   key the IdP's set had replaced still passed there;
 #
 # Plain Test::More on TG::Redis::Nginx and TG::IdP.
 
@@ -99,6 +103,46 @@ ok($n->wait_log(qr/keys from "\/_jwks": 1 usable, generation 1/, 5),
    '... which is published');
 is($n->get('/items', "Authorization: Bearer $boot")->{status}, 401,
    'then the IdP\'s set replaces the file');
+
+@bad = $n->bad_log_lines;
+is_deeply(\@bad, [], 'no alert, crit or emerg') or diag join "\n", @bad;
+$n->stop;
+$idp->stop;
+
+# --- a verdict under the server's file is not one under a location's URL
+
+$idp = TG::IdP->start(keys => ['rsa1']);
+$n = TG::Redis::Nginx->new(
+    name => 'varsserver',
+    workers => 1,
+    http_config => "tenant_guard_zone zone=tg:1m;\n",
+    config => $idp->location . <<"C",
+tenant_guard on;
+tenant_guard_keys \$TEST_NGINX_KEYS/rsa2.pem;
+set \$ws \$tenant_guard_workspace;
+location /b/ {
+    tenant_guard_keys_url /_jwks refresh=1m min_refetch=1s;
+    proxy_pass http://\$TEST_NGINX_UPSTREAM;
+}
+location / {
+    proxy_pass http://\$TEST_NGINX_UPSTREAM;
+}
+C
+);
+$n->start;
+
+$tok = TG::jwt({}, key => 'rsa1');
+$boot = TG::jwt({}, key => 'rsa2');
+$n->get('/b/items', "Authorization: Bearer $tok");
+ok($n->wait_log(qr/keys from "\/_jwks": 1 usable, generation 1/, 5),
+   'a location with a key set URL: the first fetch is published');
+is($n->get('/b/items', "Authorization: Bearer $tok")->{status}, 200,
+   '... and the IdP\'s key passes there');
+is($n->get('/items', "Authorization: Bearer $boot")->{status}, 200,
+   'the server\'s file key passes where there is no URL');
+is($n->get('/b/items', "Authorization: Bearer $boot")->{status}, 401,
+   '... but not in the location whose IdP set replaced the file, though '
+   . 'a variable judged it under the server\'s configuration first');
 
 @bad = $n->bad_log_lines;
 is_deeply(\@bad, [], 'no alert, crit or emerg') or diag join "\n", @bad;
