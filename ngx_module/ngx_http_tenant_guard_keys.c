@@ -814,10 +814,10 @@ ngx_http_tenant_guard_keys_adopt(ngx_http_request_t *sr,
                                                  ngx_time() + ttl,
                                                  &generation, &st);
     if (rc != NGX_OK) {
+        /* a failure as any other: no fetch again before the retry time */
         tg_jwks_free(&set);
-        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
-                      "tenant_guard: no room in the zone for the keys of "
-                      "\"%V\"; make the zone larger", &url->uri);
+        ngx_http_tenant_guard_keys_fail(sr, f, 0, "no room in the zone for "
+                                        "the key set; make the zone larger");
         return;
     }
 

@@ -8,6 +8,10 @@
 #   server's key file, was taken as judged by a location whose keys come
 #   from an IdP (the same fingerprint: the URL was no part of it), so a
 #   key the IdP's set had replaced still passed there;
+# - a key set that finds no room in the zone: the fetch's end set no
+#   retry time, so the next claim fetched again at once, and a request
+#   waiting for a first set refetched back to back until its wait ran out
+#   (hundreds of fetches from one request);
 #
 # Plain Test::More on TG::Redis::Nginx and TG::IdP.
 
@@ -143,6 +147,41 @@ is($n->get('/items', "Authorization: Bearer $boot")->{status}, 200,
 is($n->get('/b/items', "Authorization: Bearer $boot")->{status}, 401,
    '... but not in the location whose IdP set replaced the file, though '
    . 'a variable judged it under the server\'s configuration first');
+
+@bad = $n->bad_log_lines;
+is_deeply(\@bad, [], 'no alert, crit or emerg') or diag join "\n", @bad;
+$n->stop;
+$idp->stop;
+
+# --- a key set with no room in the zone: one fetch per retry, no loop
+
+$idp = TG::IdP->start(keys => ['rsa1'], mode => 'big:30000');
+$n = TG::Redis::Nginx->new(
+    name => 'noroom',
+    workers => 1,
+    http_config => "tenant_guard_zone zone=tg:32k;\n",
+    config => $idp->location . <<"C",
+tenant_guard_keys_url /_jwks min_refetch=1s;
+location / {
+    tenant_guard on;
+    proxy_pass http://\$TEST_NGINX_UPSTREAM;
+}
+C
+);
+$n->start;
+
+$res = $n->get('/items', "Authorization: Bearer $tok", {timeout => 15});
+is($res->{status}, 503, 'a key set too large for the zone: no key set, 503');
+cmp_ok($res->{elapsed}, '<', 3, '... once its fetch ended');
+is($idp->count, 1, '... after one fetch, not one after another');
+$res = $n->get('/items', "Authorization: Bearer $tok", {timeout => 15});
+is($res->{status}, 503, 'the next request at once: 503');
+is($idp->count, 1, '... with no fetch before the retry time');
+like($n->error_log, qr/\[warn\].*no room in the zone/,
+     'the failure is logged');
+sleep 1.2;
+$n->get('/items', "Authorization: Bearer $tok", {timeout => 15});
+is($idp->count, 2, 'past the retry time, one more fetch');
 
 @bad = $n->bad_log_lines;
 is_deeply(\@bad, [], 'no alert, crit or emerg') or diag join "\n", @bad;
