@@ -161,7 +161,7 @@ $n = TG::Redis::Nginx->new(
     workers => 1,
     http_config => "tenant_guard_zone zone=tg:32k;\n",
     config => $idp->location . <<"C",
-tenant_guard_keys_url /_jwks min_refetch=1s;
+tenant_guard_keys_url /_jwks min_refetch=2s;
 location / {
     tenant_guard on;
     proxy_pass http://\$TEST_NGINX_UPSTREAM;
@@ -179,7 +179,7 @@ is($res->{status}, 503, 'the next request at once: 503');
 is($idp->count, 1, '... with no fetch before the retry time');
 like($n->error_log, qr/\[warn\].*no room in the zone/,
      'the failure is logged');
-sleep 1.2;
+sleep 2.2;
 $n->get('/items', "Authorization: Bearer $tok", {timeout => 15});
 is($idp->count, 2, 'past the retry time, one more fetch');
 
