@@ -52,6 +52,9 @@ typedef struct {
 
 static ngx_int_t ngx_http_tenant_guard_keys_uri(ngx_str_t *uri,
     ngx_str_t *path, ngx_str_t *args);
+static ngx_int_t ngx_http_tenant_guard_keys_url_server(ngx_conf_t *cf,
+    ngx_http_tenant_guard_main_conf_t *tmcf,
+    ngx_http_tenant_guard_keys_url_t *url);
 static ngx_int_t ngx_http_tenant_guard_keys_sync(
     ngx_http_tenant_guard_keys_url_t *url, ngx_log_t *log);
 static ngx_int_t ngx_http_tenant_guard_keys_fetch(ngx_http_request_t *r,
@@ -269,9 +272,81 @@ ngx_http_tenant_guard_keys_url_merge(ngx_conf_t *cf,
 
     if (conf->enable) {
         conf->keys_url->algorithms |= conf->algorithms;
+
+        if (ngx_http_tenant_guard_keys_url_server(cf, tmcf, conf->keys_url)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The zone keeps one key set per URI, and the URI names a location of the
+ * request's server: the same URI fetched through two servers (two
+ * locations, maybe two IdPs) would give one server's keys to the other.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_keys_url_server(ngx_conf_t *cf,
+    ngx_http_tenant_guard_main_conf_t *tmcf,
+    ngx_http_tenant_guard_keys_url_t *url)
+{
+    ngx_uint_t                          i;
+    ngx_http_core_srv_conf_t           *cscf;
+    ngx_http_tenant_guard_keys_url_t  **u, **p;
+
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+    if (url->server == cscf) {
+        return NGX_OK;
+    }
+
+    if (tmcf->keys_urls == NULL) {
+        tmcf->keys_urls = ngx_array_create(cf->pool, 4, sizeof(void *));
+        if (tmcf->keys_urls == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    u = tmcf->keys_urls->elts;
+
+    for (i = 0; i < tmcf->keys_urls->nelts; i++) {
+        if (u[i]->server != cscf
+            && u[i]->uri.len == url->uri.len
+            && ngx_strncmp(u[i]->uri.data, url->uri.data, url->uri.len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"tenant_guard_keys_url %V\" is used in "
+                               "two servers; the zone keeps one key set per "
+                               "URI: give each server's JWKS location a "
+                               "path of its own", &url->uri);
+            return NGX_ERROR;
+        }
+    }
+
+    if (url->server != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tenant_guard_keys_url %V\" is used in two "
+                           "servers; the zone keeps one key set per URI: "
+                           "give each server's JWKS location a path of its "
+                           "own", &url->uri);
+        return NGX_ERROR;
+    }
+
+    url->server = cscf;
+
+    p = ngx_array_push(tmcf->keys_urls);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    *p = url;
+
+    return NGX_OK;
 }
 
 

@@ -119,6 +119,7 @@ typedef struct {
     tg_cidr_list_t                support;
     ngx_array_t                  *strip;      /* of ngx_str_t, lowercase */
     ngx_http_tenant_guard_redis_conf_t *redis;
+    ngx_array_t                  *keys_urls;  /* of keys_url_t *: checked */
 } ngx_http_tenant_guard_main_conf_t;
 
 
