@@ -616,7 +616,7 @@ ngx_http_tenant_guard_keys_sync(ngx_http_tenant_guard_keys_url_t *url,
  * The fetch: a background subrequest (the request does not wait for it
  * to send its response), in memory, with nothing of the client's: no
  * header (so no cookie, no Authorization, no Accept-Encoding), no body,
- * no arguments but the directive's, method GET.
+ * no arguments but the directive's, no request line, method GET.
  */
 
 static ngx_int_t
@@ -664,6 +664,12 @@ ngx_http_tenant_guard_keys_fetch(ngx_http_request_t *r,
     sr->header_only = 0;
     sr->method = NGX_HTTP_GET;
     ngx_str_set(&sr->method_name, "GET");
+
+    /* nor its request line: $request_uri is the fetch's, $request none */
+
+    sr->unparsed_uri = url->uri;
+    ngx_str_null(&sr->request_line);
+    sr->request_start = NULL;
 
     /* the lease is given back by the caller: the fetch's end is ignored */
 

@@ -12,6 +12,9 @@
 #   retry time, so the next claim fetched again at once, and a request
 #   waiting for a first set refetched back to back until its wait ran out
 #   (hundreds of fetches from one request);
+# - the fetch kept the client's request line: a JWKS location written the
+#   auth_request way (X-Original-URI $request_uri) sent the client's path
+#   and query (an arg= token with it) to the IdP;
 #
 # Plain Test::More on TG::Redis::Nginx and TG::IdP.
 
@@ -182,6 +185,42 @@ like($n->error_log, qr/\[warn\].*no room in the zone/,
 sleep 2.2;
 $n->get('/items', "Authorization: Bearer $tok", {timeout => 15});
 is($idp->count, 2, 'past the retry time, one more fetch');
+
+@bad = $n->bad_log_lines;
+is_deeply(\@bad, [], 'no alert, crit or emerg') or diag join "\n", @bad;
+$n->stop;
+$idp->stop;
+
+# --- the fetch carries no request line or URI of the client's
+
+$idp = TG::IdP->start(keys => ['rsa1']);
+$n = TG::Redis::Nginx->new(
+    name => 'requri',
+    workers => 1,
+    http_config => "tenant_guard_zone zone=tg:1m;\n",
+    config => $idp->location(extra =>
+                  "proxy_set_header X-Original-URI \$request_uri;\n"
+                  . "    proxy_set_header X-Request \$request;")
+              . <<"C",
+tenant_guard_keys_url /_jwks;
+location / {
+    tenant_guard on;
+    tenant_guard_token arg=access_token bearer;
+    proxy_pass http://\$TEST_NGINX_UPSTREAM;
+}
+C
+);
+$n->start;
+
+$res = $n->get("/secret/path?access_token=$tok&q=private");
+is($res->{status}, 200, 'a token in the query: the first fetch, passes');
+my $seen = $idp->requests->[-1] // {};
+my $h = $seen->{headers} // {};
+unlike(join(' ', map { @$_ } values %$h), qr/secret|private|access_token/,
+       'the IdP saw neither the client\'s path nor its query')
+    or diag explain $h;
+is($h->{'x-original-uri'}[0], '/_jwks',
+   '... $request_uri in the JWKS location is the fetch\'s own');
 
 @bad = $n->bad_log_lines;
 is_deeply(\@bad, [], 'no alert, crit or emerg') or diag join "\n", @bad;
