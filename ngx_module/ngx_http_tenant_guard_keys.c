@@ -782,8 +782,20 @@ ngx_http_tenant_guard_keys_check(ngx_http_request_t *sr,
 
     status = sr->headers_out.status;
 
+    b = sr->out ? sr->out->buf : NULL;
+
+    /*
+     * A connection error is the subrequest's output overflowing
+     * subrequest_output_buffer_size, or the client's connection failing
+     * meanwhile (an HTTP/2 client gone once answered): the latter is no
+     * failure of a fetch whose whole body, by its Content-Length, is here.
+     */
+
     if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE
-        || sr->connection->error)
+        || (sr->connection->error
+            && (b == NULL || sr->headers_out.content_length_n < 0
+                || sr->headers_out.content_length_n
+                   != (off_t) (b->last - b->pos))))
     {
         return "the fetch failed (no response, a timeout, or a body "
                "larger than subrequest_output_buffer_size)";
@@ -807,8 +819,6 @@ ngx_http_tenant_guard_keys_check(ngx_http_request_t *sr,
     {
         return "the response has a Content-Encoding";
     }
-
-    b = sr->out ? sr->out->buf : NULL;
 
     p = b ? b->pos : (u_char *) "";
     last = b ? b->last : p;

@@ -15,6 +15,11 @@
 # - the fetch kept the client's request line: a JWKS location written the
 #   auth_request way (X-Original-URI $request_uri) sent the client's path
 #   and query (an arg= token with it) to the IdP;
+# - over HTTP/2, a client that closes its connection once answered (curl,
+#   any short-lived client) marks the connection failed, and the
+#   background refresh its request carried was thrown away though the IdP
+#   had answered 200 with a good set: with such clients the keys were
+#   never refreshed (and a client could keep a removed key trusted);
 #
 # Plain Test::More on TG::Redis::Nginx and TG::IdP.
 
@@ -221,6 +226,49 @@ unlike(join(' ', map { @$_ } values %$h), qr/secret|private|access_token/,
     or diag explain $h;
 is($h->{'x-original-uri'}[0], '/_jwks',
    '... $request_uri in the JWKS location is the fetch\'s own');
+
+@bad = $n->bad_log_lines;
+is_deeply(\@bad, [], 'no alert, crit or emerg') or diag join "\n", @bad;
+$n->stop;
+$idp->stop;
+
+# --- HTTP/2: the refresh of a client gone once answered is still taken
+
+$idp = TG::IdP->start(keys => ['rsa1']);
+my $p2 = TG::free_port();
+$n = TG::Redis::Nginx->new(
+    name => 'h2gone',
+    workers => 1,
+    http_config => "tenant_guard_zone zone=tg:1m;\n"
+                   . "server {\n    listen 127.0.0.1:$p2 http2;\n"
+                   . $idp->location(timeout => '5s') . <<'C',
+    tenant_guard_keys_url /_jwks refresh=1s min_refetch=1s;
+    location / {
+        tenant_guard on;
+        proxy_pass http://$TEST_NGINX_UPSTREAM;
+    }
+}
+C
+    config => '',
+);
+$n->start;
+
+my $h2 = "curl -s --http2-prior-knowledge -o /dev/null "
+         . "-w '%{http_code} %{http_version}\\n' "
+         . "-H 'Authorization: Bearer $tok' http://127.0.0.1:$p2/items";
+is(`$h2`, "200 2\n", 'HTTP/2: the first fetch, passes');
+
+$idp->keys('ec256');
+$idp->mode('delay:1');
+sleep 1.2;
+my $mark = $n->mark;
+is(`$h2`, "200 2\n", 'past refresh: served at once, and the client '
+   . 'closes its connection');
+ok($n->wait_log(qr/keys from "\/_jwks": 1 usable, generation 2/, 4, $mark),
+   '... the background refresh is published all the same')
+    or diag $n->log_since($mark);
+$idp->mode('ok');
+is(`$h2`, "401 2\n", '... so the removed key is refused');
 
 @bad = $n->bad_log_lines;
 is_deeply(\@bad, [], 'no alert, crit or emerg') or diag join "\n", @bad;
