@@ -52,6 +52,9 @@ typedef struct {
 
 static ngx_int_t ngx_http_tenant_guard_keys_uri(ngx_str_t *uri,
     ngx_str_t *path, ngx_str_t *args);
+static ngx_int_t ngx_http_tenant_guard_keys_url_server(ngx_conf_t *cf,
+    ngx_http_tenant_guard_main_conf_t *tmcf,
+    ngx_http_tenant_guard_keys_url_t *url);
 static ngx_int_t ngx_http_tenant_guard_keys_sync(
     ngx_http_tenant_guard_keys_url_t *url, ngx_log_t *log);
 static ngx_int_t ngx_http_tenant_guard_keys_fetch(ngx_http_request_t *r,
@@ -269,9 +272,81 @@ ngx_http_tenant_guard_keys_url_merge(ngx_conf_t *cf,
 
     if (conf->enable) {
         conf->keys_url->algorithms |= conf->algorithms;
+
+        if (ngx_http_tenant_guard_keys_url_server(cf, tmcf, conf->keys_url)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The zone keeps one key set per URI, and the URI names a location of the
+ * request's server: the same URI fetched through two servers (two
+ * locations, maybe two IdPs) would give one server's keys to the other.
+ */
+
+static ngx_int_t
+ngx_http_tenant_guard_keys_url_server(ngx_conf_t *cf,
+    ngx_http_tenant_guard_main_conf_t *tmcf,
+    ngx_http_tenant_guard_keys_url_t *url)
+{
+    ngx_uint_t                          i;
+    ngx_http_core_srv_conf_t           *cscf;
+    ngx_http_tenant_guard_keys_url_t  **u, **p;
+
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+    if (url->server == cscf) {
+        return NGX_OK;
+    }
+
+    if (tmcf->keys_urls == NULL) {
+        tmcf->keys_urls = ngx_array_create(cf->pool, 4, sizeof(void *));
+        if (tmcf->keys_urls == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    u = tmcf->keys_urls->elts;
+
+    for (i = 0; i < tmcf->keys_urls->nelts; i++) {
+        if (u[i]->server != cscf
+            && u[i]->uri.len == url->uri.len
+            && ngx_strncmp(u[i]->uri.data, url->uri.data, url->uri.len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"tenant_guard_keys_url %V\" is used in "
+                               "two servers; the zone keeps one key set per "
+                               "URI: give each server's JWKS location a "
+                               "path of its own", &url->uri);
+            return NGX_ERROR;
+        }
+    }
+
+    if (url->server != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tenant_guard_keys_url %V\" is used in two "
+                           "servers; the zone keeps one key set per URI: "
+                           "give each server's JWKS location a path of its "
+                           "own", &url->uri);
+        return NGX_ERROR;
+    }
+
+    url->server = cscf;
+
+    p = ngx_array_push(tmcf->keys_urls);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    *p = url;
+
+    return NGX_OK;
 }
 
 
@@ -541,7 +616,7 @@ ngx_http_tenant_guard_keys_sync(ngx_http_tenant_guard_keys_url_t *url,
  * The fetch: a background subrequest (the request does not wait for it
  * to send its response), in memory, with nothing of the client's: no
  * header (so no cookie, no Authorization, no Accept-Encoding), no body,
- * no arguments but the directive's, method GET.
+ * no arguments but the directive's, no request line, method GET.
  */
 
 static ngx_int_t
@@ -589,6 +664,12 @@ ngx_http_tenant_guard_keys_fetch(ngx_http_request_t *r,
     sr->header_only = 0;
     sr->method = NGX_HTTP_GET;
     ngx_str_set(&sr->method_name, "GET");
+
+    /* nor its request line: $request_uri is the fetch's, $request none */
+
+    sr->unparsed_uri = url->uri;
+    ngx_str_null(&sr->request_line);
+    sr->request_start = NULL;
 
     /* the lease is given back by the caller: the fetch's end is ignored */
 
@@ -701,8 +782,20 @@ ngx_http_tenant_guard_keys_check(ngx_http_request_t *sr,
 
     status = sr->headers_out.status;
 
+    b = sr->out ? sr->out->buf : NULL;
+
+    /*
+     * A connection error is the subrequest's output overflowing
+     * subrequest_output_buffer_size, or the client's connection failing
+     * meanwhile (an HTTP/2 client gone once answered): the latter is no
+     * failure of a fetch whose whole body, by its Content-Length, is here.
+     */
+
     if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE
-        || sr->connection->error)
+        || (sr->connection->error
+            && (b == NULL || sr->headers_out.content_length_n < 0
+                || sr->headers_out.content_length_n
+                   != (off_t) (b->last - b->pos))))
     {
         return "the fetch failed (no response, a timeout, or a body "
                "larger than subrequest_output_buffer_size)";
@@ -726,8 +819,6 @@ ngx_http_tenant_guard_keys_check(ngx_http_request_t *sr,
     {
         return "the response has a Content-Encoding";
     }
-
-    b = sr->out ? sr->out->buf : NULL;
 
     p = b ? b->pos : (u_char *) "";
     last = b ? b->last : p;
@@ -814,10 +905,10 @@ ngx_http_tenant_guard_keys_adopt(ngx_http_request_t *sr,
                                                  ngx_time() + ttl,
                                                  &generation, &st);
     if (rc != NGX_OK) {
+        /* a failure as any other: no fetch again before the retry time */
         tg_jwks_free(&set);
-        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
-                      "tenant_guard: no room in the zone for the keys of "
-                      "\"%V\"; make the zone larger", &url->uri);
+        ngx_http_tenant_guard_keys_fail(sr, f, 0, "no room in the zone for "
+                                        "the key set; make the zone larger");
         return;
     }
 

@@ -54,6 +54,7 @@ struct ngx_http_tenant_guard_keys_url_s {
     uint32_t                      crc;        /* of uri */
     ngx_msec_t                    loaded;     /* when the conf was read */
     ngx_http_tenant_guard_zone_t *zone;
+    void                         *server;     /* its srv conf: one only */
 
     /* per worker */
     ngx_http_tenant_guard_jwks_t *jwks;       /* the zone's record */

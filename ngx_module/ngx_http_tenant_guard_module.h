@@ -126,6 +126,7 @@ typedef struct {
     ngx_uint_t                    ban_ipv6_prefix;
     ngx_uint_t                    metrics_workspaces;
     ngx_shm_zone_t               *metrics;    /* _metrics.c */
+    ngx_array_t                  *keys_urls;  /* of keys_url_t *: checked */
 } ngx_http_tenant_guard_main_conf_t;
 
 
@@ -296,6 +297,7 @@ typedef struct {
     unsigned                      ws_checked:1;  /* tg:revoked-ws */
     unsigned                      sub_checked:1; /* tg:revoked-sub */
     unsigned                      jti_checked:1; /* tg:revoked, kept */
+    unsigned                      keyed:1;    /* with keys_url's set */
 
     ngx_http_tenant_guard_ask_t   ask;
 

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_tenant_guard_module.h"
+#include "ngx_http_tenant_guard_keys.h"
 
 
 /*
@@ -205,9 +206,32 @@ ngx_int_t
 ngx_http_tenant_guard_token_step(ngx_http_request_t *r,
     ngx_http_tenant_guard_loc_conf_t *lcf, ngx_http_tenant_guard_ctx_t *ctx)
 {
+    uint32_t   fingerprint;
     ngx_int_t  rc;
 
     if (ctx->judged && ngx_http_tenant_guard_source_same(ctx, lcf)) {
+
+        /*
+         * a variable never claims a refresh of the key set URL's keys:
+         * the access step does, as for a token judged here, or no
+         * request would ever refresh them; a verdict made under a set
+         * replaced since is made again
+         */
+
+        if (ctx->keyed && lcf->keys_url != NULL) {
+            fingerprint = ctx->fingerprint;
+
+            rc = ngx_http_tenant_guard_keys_prepare(r, lcf, ctx);
+
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (rc != NGX_OK || ctx->fingerprint != fingerprint) {
+                goto again;
+            }
+        }
+
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "tenant_guard: token judged before access");
 
@@ -215,6 +239,8 @@ ngx_http_tenant_guard_token_step(ngx_http_request_t *r,
         ctx->detail = ctx->token_detail;
         return NGX_OK;
     }
+
+again:
 
     ngx_http_tenant_guard_source_unjudge(lcf, ctx);
 
@@ -351,11 +377,15 @@ ngx_http_tenant_guard_source_same(ngx_http_tenant_guard_ctx_t *ctx,
 
     by = ctx->judged_by;
 
-    /* the fingerprint: keys, algorithms, issuer, audiences, claim names */
+    /*
+     * the fingerprint: keys, algorithms, issuer, audiences, claim names;
+     * a key set URL is no part of it
+     */
 
     return by == lcf
            || (by != NULL
                && by->fingerprint == lcf->fingerprint
+               && by->keys_url == lcf->keys_url
                && by->sources == lcf->sources
                && by->opaque == lcf->opaque
                && by->max_token_size == lcf->max_token_size);

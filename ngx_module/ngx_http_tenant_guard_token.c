@@ -94,6 +94,8 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
     ngx_uint_t                          opaque;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
+    ctx->keyed = 0;
+
     /* tenant_guard_token: _source.c, which sets the detail of a refusal */
 
     rc = ngx_http_tenant_guard_token_source(r, lcf, ctx, &token);
@@ -134,6 +136,8 @@ ngx_http_tenant_guard_token_check(ngx_http_request_t *r,
         if (rc != NGX_OK) {
             return rc;
         }
+
+        ctx->keyed = 1;
     }
 
     if (tmcf->zone && token.len <= lcf->max_token_size

@@ -1487,7 +1487,8 @@ ngx_http_tenant_guard_zone_jwks_read(ngx_http_tenant_guard_zone_t *zone,
 /*
  * A fetched and validated key set: a new generation unless it is the
  * same JSON; ends the lease and the failure streak.  NGX_ERROR: no room
- * (the zone keeps the last good set).
+ * (the zone keeps the last good set; the caller ends the fetch with
+ * _failed).
  */
 
 ngx_int_t
@@ -1534,9 +1535,6 @@ ngx_http_tenant_guard_zone_jwks_publish(ngx_http_tenant_guard_zone_t *zone,
         jwks->stats.successes++;
         jwks->stats.fetched = ngx_time();
         jwks->stats.failing = 0;
-
-    } else {
-        jwks->stats.failures++;
     }
 
     jwks->stats.generation = jwks->generation;

@@ -186,3 +186,59 @@ allows an HS algorithm but "tenant_guard_keys_url" is set
 location / { tenant_guard on; return 204; }
 --- config_error
 "tenant_guard" is on but no "tenant_guard_keys" is set
+
+
+
+=== TEST 20: one URI through two servers: the zone keeps one set per URI,
+so one server's IdP keys would verify tokens in the other (review)
+--- http_config
+tenant_guard_zone zone=tg:1m;
+server {
+    listen 127.0.0.1:1;
+    location = /_jwks { internal; return 200 '{"keys":[]}'; }
+    location / {
+        tenant_guard on;
+        tenant_guard_keys_url /_jwks;
+        return 204;
+    }
+}
+--- config
+location = /_jwks { internal; return 200 '{"keys":[]}'; }
+location / {
+    tenant_guard on;
+    tenant_guard_keys_url /_jwks;
+    return 204;
+}
+--- config_error
+"tenant_guard_keys_url /_jwks" is used in two servers
+
+
+
+=== TEST 21: nor one directive at http level inherited by two servers
+--- http_config
+tenant_guard_zone zone=tg:1m;
+tenant_guard_keys_url /_jwks;
+server {
+    listen 127.0.0.1:1;
+    location / { tenant_guard on; return 204; }
+}
+--- config
+location / { tenant_guard on; return 204; }
+--- config_error
+"tenant_guard_keys_url /_jwks" is used in two servers
+
+
+
+=== TEST 22: two servers with paths of their own, and one URI in two
+locations of a server: fine
+--- http_config
+tenant_guard_zone zone=tg:1m;
+server {
+    listen 127.0.0.1:1;
+    tenant_guard_keys_url /_jwks_b;
+    location / { tenant_guard on; return 204; }
+}
+--- config
+location /a/ { tenant_guard on; tenant_guard_keys_url /_jwks; return 204; }
+location /c/ { tenant_guard on; tenant_guard_keys_url /_jwks; return 204; }
+--- config_ok
