@@ -220,14 +220,29 @@ ngx_http_tenant_guard_metrics_get(void)
 }
 
 
+/*
+ * The counters of the running configuration: looked up once per cycle
+ * (a reload makes a new one), since every zone lookup counts.
+ */
+
 static ngx_http_tenant_guard_metrics_sh_t *
 ngx_http_tenant_guard_metrics_sh(void)
 {
     ngx_http_tenant_guard_metrics_t  *m;
 
+    static ngx_cycle_t                         *cycle;
+    static ngx_http_tenant_guard_metrics_sh_t  *sh;
+
+    if (cycle == (ngx_cycle_t *) ngx_cycle && sh != NULL) {
+        return sh;
+    }
+
     m = ngx_http_tenant_guard_metrics_get();
 
-    return m ? m->sh : NULL;
+    cycle = (ngx_cycle_t *) ngx_cycle;
+    sh = m ? m->sh : NULL;
+
+    return sh;
 }
 
 
@@ -411,12 +426,6 @@ ngx_http_tenant_guard_metrics_lookup(ngx_uint_t kind, ngx_uint_t hit)
     ngx_uint_t                           cache;
     ngx_http_tenant_guard_metrics_sh_t  *sh;
 
-    sh = ngx_http_tenant_guard_metrics_sh();
-
-    if (sh == NULL) {
-        return;
-    }
-
     if (kind == NGX_HTTP_TENANT_GUARD_KIND_TOKEN) {
         cache = NGX_HTTP_TENANT_GUARD_CACHE_TOKEN;
 
@@ -424,6 +433,12 @@ ngx_http_tenant_guard_metrics_lookup(ngx_uint_t kind, ngx_uint_t hit)
         cache = NGX_HTTP_TENANT_GUARD_CACHE_POLICY;
 
     } else {
+        return;
+    }
+
+    sh = ngx_http_tenant_guard_metrics_sh();
+
+    if (sh == NULL) {
         return;
     }
 

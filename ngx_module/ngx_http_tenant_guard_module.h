@@ -103,6 +103,8 @@ typedef struct {
     time_t                        events_since;
     ngx_atomic_t                  heard;      /* tg:events messages and link
                                                  changes, counted */
+    ngx_uint_t                    signed_out; /* a tg:revoked-ws/-sub
+                                                 entry was ever added */
     ngx_http_tenant_guard_negative_t *negatives;  /* a table of its own */
     ngx_uint_t                    nnegatives;
     ngx_http_tenant_guard_jwks_t *jwks;       /* fetched key sets, a list */
@@ -373,6 +375,8 @@ void ngx_http_tenant_guard_zone_flush(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t keep_bans);
 void ngx_http_tenant_guard_zone_events(ngx_http_tenant_guard_zone_t *zone,
     ngx_uint_t up);
+ngx_uint_t ngx_http_tenant_guard_zone_any_signed_out(
+    ngx_http_tenant_guard_zone_t *zone);
 ngx_uint_t ngx_http_tenant_guard_zone_events_since(
     ngx_http_tenant_guard_zone_t *zone, time_t stored);
 void ngx_http_tenant_guard_zone_hear(ngx_http_tenant_guard_zone_t *zone);

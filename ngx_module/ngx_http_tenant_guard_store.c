@@ -2121,6 +2121,18 @@ ngx_http_tenant_guard_store_signed_out(ngx_http_request_t *r,
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
 
+    /* embedded, and no one was ever signed out: nothing to look for */
+
+    if (tmcf->redis == NULL
+        && !ngx_http_tenant_guard_zone_any_signed_out(tmcf->zone))
+    {
+        at[0] = 0;
+        at[1] = 0;
+        known[0] = 1;
+        known[1] = 1;
+        return;
+    }
+
     ngx_http_tenant_guard_zone_signed_out(tmcf->zone, names, rv, found,
                                           &since);
 

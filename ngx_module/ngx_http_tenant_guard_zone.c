@@ -749,7 +749,26 @@ ngx_http_tenant_guard_zone_add(ngx_http_tenant_guard_zone_t *zone,
     ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
     zone->sh->entries++;
 
+    if (kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS
+        || kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB)
+    {
+        zone->sh->signed_out = 1;
+    }
+
     return tn;
+}
+
+
+/*
+ * Whether a workspace or a subject was ever signed out in this zone: until
+ * then, an embedded configuration has nothing to look up for a token.
+ * Read without the lock: the flag only goes from 0 to 1.
+ */
+
+ngx_uint_t
+ngx_http_tenant_guard_zone_any_signed_out(ngx_http_tenant_guard_zone_t *zone)
+{
+    return *(volatile ngx_uint_t *) &zone->sh->signed_out;
 }
 
 
