@@ -47,6 +47,7 @@ typedef struct {
     time_t                             deadline;
     ngx_uint_t                         kid;   /* waited for a refetch once */
     ngx_uint_t                         pending; /* until the fetch ends */
+    ngx_uint_t                         woken; /* has waited once */
 } ngx_http_tenant_guard_keys_wait_t;
 
 
@@ -399,9 +400,25 @@ ngx_http_tenant_guard_keys_prepare(ngx_http_request_t *r,
         goto current;
     }
 
-    rc = ngx_http_tenant_guard_zone_jwks_claim(url->zone, url->jwks, 0, 0,
-                                         NGX_HTTP_TENANT_GUARD_KEYS_LEASE,
+    w = ctx->keys_wait;
+
+    if (w != NULL && w->woken && !w->pending
+        && url->generation == 0 && lcf->keys == NULL)
+    {
+        /*
+         * waited for a first key set, and there is none yet: wait while
+         * a fetch runs, but never start another (a failed cold start is
+         * one fetch per retry delay, not one per waiting request)
+         */
+
+        rc = ngx_http_tenant_guard_zone_jwks_running(url->zone, url->jwks,
+                                                     &generation);
+
+    } else {
+        rc = ngx_http_tenant_guard_zone_jwks_claim(url->zone, url->jwks, 0,
+                                         0, NGX_HTTP_TENANT_GUARD_KEYS_LEASE,
                                          url->loaded, &lease_id, &generation);
+    }
 
     if (rc == NGX_OK) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -411,7 +428,7 @@ ngx_http_tenant_guard_keys_prepare(ngx_http_request_t *r,
         if (ngx_http_tenant_guard_keys_fetch(r, url, lease_id) != NGX_OK) {
             ngx_http_tenant_guard_zone_jwks_failed(url->zone, url->jwks,
                                   lease_id, 0,
-                                  ngx_time() + NGX_HTTP_TENANT_GUARD_KEYS_RETRY,
+                                  NGX_HTTP_TENANT_GUARD_KEYS_RETRY,
                                   NULL);
             rc = NGX_DECLINED;
         }
@@ -527,7 +544,7 @@ ngx_http_tenant_guard_keys_unknown_kid(ngx_http_request_t *r,
         if (ngx_http_tenant_guard_keys_fetch(r, url, lease_id) != NGX_OK) {
             ngx_http_tenant_guard_zone_jwks_failed(url->zone, url->jwks,
                                   lease_id, 0,
-                                  ngx_time() + NGX_HTTP_TENANT_GUARD_KEYS_RETRY,
+                                  NGX_HTTP_TENANT_GUARD_KEYS_RETRY,
                                   NULL);
             return NGX_DECLINED;
         }
@@ -948,7 +965,7 @@ ngx_http_tenant_guard_keys_fail(ngx_http_request_t *sr,
 
     if (ngx_http_tenant_guard_zone_jwks_failed(url->zone, url->jwks,
                                                f->lease_id, rejected,
-                                               ngx_time() + retry, &st))
+                                               retry, &st))
     {
         ngx_log_error(NGX_LOG_WARN, sr->connection->log, 0,
                       "tenant_guard: fetching keys from \"%V\" %s: %s "
@@ -1172,6 +1189,8 @@ ngx_http_tenant_guard_keys_wake(ngx_event_t *ev)
 
     r = ev->data;
     c = r->connection;
+
+    ((ngx_http_tenant_guard_keys_wait_t *) ev)->woken = 1;
 
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);

@@ -403,6 +403,9 @@ void ngx_http_tenant_guard_zone_negative_hold(
 /* _zone.c: the key sets of tenant_guard_keys_url (_keys.c) */
 ngx_http_tenant_guard_jwks_t *ngx_http_tenant_guard_zone_jwks(
     ngx_http_tenant_guard_zone_t *zone, ngx_str_t *uri);
+ngx_int_t ngx_http_tenant_guard_zone_jwks_running(
+    ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_jwks_t *jwks,
+    uint64_t *generation);
 ngx_int_t ngx_http_tenant_guard_zone_jwks_claim(
     ngx_http_tenant_guard_zone_t *zone, ngx_http_tenant_guard_jwks_t *jwks,
     ngx_uint_t kid, time_t min_refetch, time_t lease, ngx_msec_t loaded,

@@ -1358,7 +1358,7 @@ struct ngx_http_tenant_guard_jwks_s {
     uint64_t                       lease_id;    /* of the last claim */
     time_t                         lease;       /* a fetch runs until then */
     time_t                         expires;     /* a refresh is due then */
-    time_t                         retry;       /* no claim before, but kid */
+    time_t                         retry;       /* ms: no claim before it */
     time_t                         kid_fetch;   /* last refetch for a kid */
     ngx_msec_t                     loaded;      /* the newest configuration */
     ngx_http_tenant_guard_keys_stats_t  stats;
@@ -1369,6 +1369,7 @@ struct ngx_http_tenant_guard_jwks_s {
 };
 
 
+static time_t ngx_http_tenant_guard_zone_now_ms(void);
 static u_char *ngx_http_tenant_guard_zone_jwks_alloc(
     ngx_http_tenant_guard_zone_t *zone, size_t size);
 
@@ -1440,7 +1441,7 @@ ngx_http_tenant_guard_zone_jwks_claim(ngx_http_tenant_guard_zone_t *zone,
 
     } else if (kid ? (jwks->kid_fetch && now - jwks->kid_fetch < min_refetch)
                    : ((now < jwks->expires && loaded <= jwks->loaded)
-                      || now < jwks->retry))
+                      || ngx_http_tenant_guard_zone_now_ms() < jwks->retry))
     {
         rc = NGX_DECLINED;
 
@@ -1458,6 +1459,39 @@ ngx_http_tenant_guard_zone_jwks_claim(ngx_http_tenant_guard_zone_t *zone,
         jwks->stats.attempted = now;
         rc = NGX_OK;
     }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}
+
+
+static time_t
+ngx_http_tenant_guard_zone_now_ms(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return tp->sec * 1000 + (time_t) tp->msec;
+}
+
+
+/*
+ * Whether a fetch runs (NGX_BUSY) or not (NGX_DECLINED), and the current
+ * generation, without claiming one: for a request that waited already.
+ */
+
+ngx_int_t
+ngx_http_tenant_guard_zone_jwks_running(ngx_http_tenant_guard_zone_t *zone,
+    ngx_http_tenant_guard_jwks_t *jwks, uint64_t *generation)
+{
+    ngx_int_t  rc;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    *generation = jwks->generation;
+    rc = (jwks->lease > ngx_time()) ? NGX_BUSY : NGX_DECLINED;
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
@@ -1586,7 +1620,10 @@ ngx_http_tenant_guard_zone_jwks_failed(ngx_http_tenant_guard_zone_t *zone,
         jwks->lease = 0;
     }
 
-    jwks->retry = retry;
+    /* in milliseconds: a delay of 1 s is never a few ms past a second */
+
+    jwks->retry = retry ? ngx_http_tenant_guard_zone_now_ms() + retry * 1000
+                        : 0;
 
     if (rejected) {
         jwks->stats.rejected++;
