@@ -63,7 +63,7 @@ is($idp->count, 1, 'one fetch');
 $idp->keys('ec256');
 
 my @modes = (
-    ['status:500', qr/failed: the response status is not 2xx/],
+    ['status:500', qr/failed(?: again)?: the response status is not 2xx/],
     ['hang',       qr/failed again: the fetch failed/],
     ['garbage',    qr/rejected again: the response is not a JSON object/],
     ['gzip',       qr/rejected again: the response has a Content-Encoding/],
@@ -86,7 +86,16 @@ for my $m (@modes) {
     $res = good();
     is($res->{status}, 200, "$mode: the request passes with the last good set");
     cmp_ok($res->{elapsed}, '<', 0.8, "$mode: ... at once");
-    ok($idp->wait_count($count + 1, 3), "$mode: a refresh was tried");
+
+    # the refresh is claimed by the first request once the last failure's
+    # retry delay is over: on a loaded machine that may be a later one
+    my $tried = $idp->wait_count($count + 1, 1.5);
+    for (1 .. 6) {
+        last if $tried;
+        my $again = good();
+        $tried = $again->{status} == 200 && $idp->wait_count($count + 1, 0.5);
+    }
+    ok($tried, "$mode: a refresh was tried");
     ok($n->wait_log($why, 4, $mark), "$mode: ... and refused: $why")
         or diag $n->log_since($mark);
     $res = good();
