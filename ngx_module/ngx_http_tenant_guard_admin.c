@@ -45,6 +45,7 @@ typedef struct {
     ngx_str_t                     ws;
     const char                   *field;      /* the part's IAM name */
     ngx_str_t                     answer;     /* a write's, once confirmed */
+    ngx_uint_t                    send_errors; /* the worker's, before */
     u_char                        id[8];      /* the admin token's id */
 } ngx_http_tenant_guard_admin_ctx_t;
 
@@ -328,6 +329,10 @@ ngx_http_tenant_guard_admin_handler(ngx_http_request_t *r)
     ngx_memcpy(actx->id, "--------", 8);
 
     /* nothing of the access pipeline runs here: its ctx stays empty */
+
+    /* Redis's refusals of writes so far: the confirmation counts later ones */
+
+    actx->send_errors = ngx_http_tenant_guard_redis_send_errors();
 
     ngx_http_set_ctx(r, actx, ngx_http_tenant_guard_module);
 
@@ -1730,7 +1735,11 @@ ngx_http_tenant_guard_admin_confirmed(ngx_http_request_t *r, void *data,
 
     ngx_int_t  rc;
 
-    if (reply == NULL || reply->type == NGX_HTTP_TENANT_GUARD_REPLY_ERROR) {
+    /* the PING came back, but a write before it may have been refused */
+
+    if (reply == NULL || reply->type == NGX_HTTP_TENANT_GUARD_REPLY_ERROR
+        || ngx_http_tenant_guard_redis_send_errors() != actx->send_errors)
+    {
         rc = ngx_http_tenant_guard_admin_error(r,
                                       NGX_HTTP_SERVICE_UNAVAILABLE,
                                       "temporarily_unavailable",

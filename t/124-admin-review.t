@@ -1,0 +1,73 @@
+# Review of the admin API (issue 12): what an attacker-minded read found.
+#
+# - A write Redis refuses (an error reply: OOM under maxmemory, READONLY
+#   after a failover) is not answered 200: the PING that confirms it comes
+#   back all the same, so the write's own reply is what counts.
+#
+# Plain Test::More on TG::Redis and TG::Redis::Nginx.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use TG;
+use TG::Redis;
+use TG::Admin;
+use Test::More;
+
+plan skip_all => "no redis-server ($TG::Redis::SERVER)"
+    unless TG::Redis::available();
+
+my $r = TG::Redis->start;
+
+my $n = TG::Redis::Nginx->new(name => 'review',
+    http_config => "tenant_guard_zone zone=tg:1m;\n"
+                   . "tenant_guard_redis " . $r->addr . ";\n",
+    config => <<'C');
+tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
+location / {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location /admin/ {
+    tenant_guard_admin token=$TEST_NGINX_PREFIX/admin.tokens;
+}
+C
+TG::Admin::write_tokens($n);
+$n->start;
+ok($r->wait_links(clients => 1, subscribers => 1), 'the host is linked');
+
+sub bearer { 'Authorization: Bearer ' . $_[0] }
+
+# ------------------------------------------- a write Redis refuses is no 200
+
+my $tok = TG::jwt({workspace_id => 'acme', sub => 'u9',
+                   jti => 'jti-refused-write'});
+is($n->get('/x', bearer($tok))->{status}, 200, 'the token passes');
+
+$r->cmd('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+$r->cmd('CONFIG', 'SET', 'maxmemory', '1');
+
+my $res = TG::Admin::admin($n, 'POST', '/admin/tokens/revoke',
+                           '{"jti":"jti-refused-write"}');
+TG::Redis::refused($res, 503, 'temporarily_unavailable',
+                   'a jti revocation Redis refused (OOM)');
+$res = TG::Admin::admin($n, 'PUT', '/admin/workspaces/acme/mfa',
+                        '{"required":true}');
+TG::Redis::refused($res, 503, 'temporarily_unavailable',
+                   'a policy write Redis refused (OOM)');
+
+$r->cmd('CONFIG', 'SET', 'maxmemory', '0');
+ok(!$r->cmd('EXISTS', 'tg:revoked:jti-refused-write'),
+   'Redis holds no revocation');
+is(TG::Admin::admin($n, 'POST', '/admin/tokens/revoke',
+                    '{"jti":"jti-refused-write"}')->{status}, 200,
+   'the same write once Redis takes it: 200');
+ok($r->cmd('EXISTS', 'tg:revoked:jti-refused-write'),
+   'Redis holds the revocation');
+
+$n->stop;
+is_deeply([$n->bad_log_lines], [], 'no alert, crit or emerg in the log');
+$r->stop;
+
+done_testing();
