@@ -14,8 +14,41 @@ use TG;
 use TG::Redis;
 use TG::Admin;
 use Test::More;
+use MIME::Base64 ();
 
-plan skip_all => "no redis-server ($TG::Redis::SERVER)"
+sub bearer { 'Authorization: Bearer ' . $_[0] }
+
+# ------------------------------------ the refusal line masks raw token bytes
+
+my $e = TG::Redis::Nginx->new(name => 'embedded',
+    http_config => "tenant_guard_zone zone=tg:1m;\n",
+    config => <<'C');
+tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
+tenant_guard_log_level notice;
+location / {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+C
+$e->start;
+
+my $mark = $e->mark;
+my $payload = MIME::Base64::encode_base64url('{"sub":"x"}');
+for my $header ("{\"alg\":\"RS256\"\x1b[2J}",
+                "{\"alg\":\"RS256\"\xc2\x9b2J}") {
+    is($e->get('/x', bearer(MIME::Base64::encode_base64url($header)
+                            . ".$payload.AAAA"))->{status}, 401,
+       'a token whose header is not JSON is refused');
+}
+my @lines = grep { /tenant_guard: invalid token: the header/ }
+            split /\n/, $e->log_since($mark);
+is(scalar @lines, 2, 'one refusal line each');
+ok(!grep(/[\x00-\x1f\x7f-\xff]/, @lines),
+   'no control byte, nor one past ASCII, of the token in the log');
+$e->stop;
+
+SKIP: {
+skip "no redis-server ($TG::Redis::SERVER)", 8
     unless TG::Redis::available();
 
 my $r = TG::Redis->start;
@@ -36,8 +69,6 @@ C
 TG::Admin::write_tokens($n);
 $n->start;
 ok($r->wait_links(clients => 1, subscribers => 1), 'the host is linked');
-
-sub bearer { 'Authorization: Bearer ' . $_[0] }
 
 # ------------------------------------------- a write Redis refuses is no 200
 
@@ -69,5 +100,6 @@ ok($r->cmd('EXISTS', 'tg:revoked:jti-refused-write'),
 $n->stop;
 is_deeply([$n->bad_log_lines], [], 'no alert, crit or emerg in the log');
 $r->stop;
+}
 
 done_testing();
