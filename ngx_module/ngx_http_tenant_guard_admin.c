@@ -490,10 +490,17 @@ ngx_http_tenant_guard_admin_body_text(ngx_http_request_t *r, ngx_str_t *body)
 
     size = 0;
 
+    /* a chunked body ends with a buffer of neither: its last_buf alone */
+
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
-        size += ngx_buf_in_memory(b) ? b->last - b->pos
-                                     : b->file_last - b->file_pos;
+
+        if (ngx_buf_in_memory(b)) {
+            size += b->last - b->pos;
+
+        } else if (b->in_file && b->file != NULL) {
+            size += b->file_last - b->file_pos;
+        }
     }
 
     if (size > TG_ADMIN_MAX_BODY) {
@@ -512,6 +519,10 @@ ngx_http_tenant_guard_admin_body_text(ngx_http_request_t *r, ngx_str_t *body)
 
         if (ngx_buf_in_memory(b)) {
             p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        if (!b->in_file || b->file == NULL) {
             continue;
         }
 

@@ -29,8 +29,42 @@ location / {
     tenant_guard on;
     proxy_pass http://$TEST_NGINX_UPSTREAM;
 }
+location /admin/ {
+    client_body_buffer_size 1k;
+    tenant_guard_admin token=$TEST_NGINX_PREFIX/admin.tokens;
+}
 C
+TG::Admin::write_tokens($e);
 $e->start;
+
+# ------------------------------------------------ a chunked body is read
+
+sub chunked {
+    my ($body, @cut) = @_;
+    my $raw = '';
+    while (length $body) {
+        my $piece = substr($body, 0, shift(@cut) // length $body, '');
+        $raw .= sprintf("%x\r\n%s\r\n", length $piece, $piece);
+    }
+    return TG::HTTP::send_request($e->port,
+        "POST /admin/tokens/revoke HTTP/1.1\r\nHost: localhost\r\n"
+        . bearer(TG::Admin::TOKEN) . "\r\nTransfer-Encoding: chunked\r\n"
+        . "Connection: close\r\n\r\n$raw" . "0\r\n\r\n", 5);
+}
+
+my $res = chunked('{"workspace":"chunk1"}', 5);
+is($res->{status}, 200, 'a chunked body (two chunks) is read');
+is($e->get('/x', bearer(TG::jwt({workspace_id => 'chunk1',
+                                 iat => time - 5})))->{status}, 401,
+   '... and the workspace it names is signed out');
+$res = chunked('{"workspace":"chunk2"' . (' ' x 3000) . '}', 1000, 1000);
+is($res->{status}, 200, 'a chunked body past client_body_buffer_size (a '
+   . 'temp file) is read');
+is($e->get('/x', bearer(TG::jwt({workspace_id => 'chunk2',
+                                 iat => time - 5})))->{status}, 401,
+   '... and the workspace it names is signed out');
+is(chunked('{"workspace":"c3"' . (' ' x 70000) . '}', 30000)->{status},
+   413, 'a chunked body past 64k: 413');
 
 my $mark = $e->mark;
 my $payload = MIME::Base64::encode_base64url('{"sub":"x"}');
@@ -46,6 +80,7 @@ is(scalar @lines, 2, 'one refusal line each');
 ok(!grep(/[\x00-\x1f\x7f-\xff]/, @lines),
    'no control byte, nor one past ASCII, of the token in the log');
 $e->stop;
+is_deeply([$e->bad_log_lines], [], 'no alert, crit or emerg in the log');
 
 SKIP: {
 skip "no redis-server ($TG::Redis::SERVER)", 8
@@ -79,8 +114,8 @@ is($n->get('/x', bearer($tok))->{status}, 200, 'the token passes');
 $r->cmd('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
 $r->cmd('CONFIG', 'SET', 'maxmemory', '1');
 
-my $res = TG::Admin::admin($n, 'POST', '/admin/tokens/revoke',
-                           '{"jti":"jti-refused-write"}');
+$res = TG::Admin::admin($n, 'POST', '/admin/tokens/revoke',
+                        '{"jti":"jti-refused-write"}');
 TG::Redis::refused($res, 503, 'temporarily_unavailable',
                    'a jti revocation Redis refused (OOM)');
 $res = TG::Admin::admin($n, 'PUT', '/admin/workspaces/acme/mfa',
