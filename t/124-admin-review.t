@@ -124,6 +124,22 @@ TG::Redis::refused($res, 503, 'temporarily_unavailable',
                    'a policy write Redis refused (OOM)');
 
 $r->cmd('CONFIG', 'SET', 'maxmemory', '0');
+
+# --------------------------- a revoked token's real "exp" is its lifetime
+
+my $exp = time + 86400 + 0.5;
+my $real = TG::jwt({workspace_id => 'acme', sub => 'u8', exp => $exp,
+                    jti => 'jti-real-exp'});
+like(MIME::Base64::decode_base64url((split /\./, $real)[1]),
+     qr/"exp":\d+\.5\b/, 'a token with a real exp');
+is($n->get('/x', bearer($real))->{status}, 200,
+   'the verifier takes a real exp');
+is(TG::Admin::admin($n, 'POST', '/admin/tokens/revoke',
+                    JSON::PP->new->encode({token => $real}))->{status}, 200,
+   'revoke the token by its text');
+cmp_ok($r->cmd('TTL', 'tg:revoked:jti-real-exp'), '>', 86400,
+       'its revocation outlives its exp, not one hour');
+is($n->get('/x', bearer($real))->{status}, 401, 'the token is refused');
 ok(!$r->cmd('EXISTS', 'tg:revoked:jti-refused-write'),
    'Redis holds no revocation');
 is(TG::Admin::admin($n, 'POST', '/admin/tokens/revoke',
