@@ -177,13 +177,16 @@ ngx_http_tenant_guard_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* the token file: one token a line; empty lines and "#" comments skipped */
+/*
+ * The token file: one token a line (printable ASCII); empty lines and "#"
+ * comments skipped
+ */
 
 static char *
 ngx_http_tenant_guard_admin_tokens(ngx_conf_t *cf,
     ngx_http_tenant_guard_admin_conf_t *acf, ngx_str_t *file)
 {
-    u_char           *p, *last, *start, *end, *digest;
+    u_char           *p, *c, *last, *start, *end, *digest;
     char             *rv;
     ssize_t           n;
     ngx_fd_t          fd;
@@ -236,8 +239,18 @@ ngx_http_tenant_guard_admin_tokens(ngx_conf_t *cf,
     }
 
     last = p + n;
+    start = p;
 
-    for (start = p; start < last; start = end + 1) {
+    /*
+     * A UTF-8 byte order mark (an editor's) is no part of the first line:
+     * kept, it would make a first comment line an admin token
+     */
+
+    if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+        start += 3;
+    }
+
+    for ( /* void */ ; start < last; start = end + 1) {
         end = ngx_strlchr(start, last, '\n');
         if (end == NULL) {
             end = last;
@@ -268,6 +281,19 @@ ngx_http_tenant_guard_admin_tokens(ngx_conf_t *cf,
                                "than %d characters", &name,
                                NGX_HTTP_TENANT_GUARD_ADMIN_MIN_TOKEN);
             goto done;
+        }
+
+        /* a bearer token's characters only: no space, no comment after */
+
+        for (c = start; c < end; c++) {
+            if (*c <= 0x20 || *c >= 0x7f) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "admin token file \"%V\" has a token "
+                                   "with a character other than printable "
+                                   "ASCII (a comment needs a line of its "
+                                   "own)", &name);
+                goto done;
+            }
         }
 
         digest = ngx_array_push(acf->tokens);

@@ -35,7 +35,24 @@ location /admin/ {
 }
 C
 TG::Admin::write_tokens($e);
+{
+    # as an editor that writes a byte order mark saves it
+    my $f = $e->prefix . '/admin.tokens';
+    open my $in, '<', $f or die "$f: $!\n";
+    my $text = do { local $/; <$in> };
+    close $in;
+    open my $out, '>', $f or die "$f: $!\n";
+    print $out "\xef\xbb\xbf$text";
+    close $out;
+}
 $e->start;
+
+# ------------------------------------------- a byte order mark is no token
+
+is($e->get('/admin/status', "Authorization: Bearer \xef\xbb\xbf# admin tokens")
+   ->{status}, 401, 'the first line, a comment behind a BOM, is no token');
+is($e->get('/admin/status', bearer(TG::Admin::TOKEN))->{status}, 200,
+   'the tokens of a file with a BOM are taken');
 
 # ------------------------------------------------ a chunked body is read
 
