@@ -21,7 +21,8 @@ sub bearer { 'Authorization: Bearer ' . $_[0] }
 # ------------------------------------ the refusal line masks raw token bytes
 
 my $e = TG::Redis::Nginx->new(name => 'embedded',
-    http_config => "tenant_guard_zone zone=tg:1m;\n",
+    http_config => "tenant_guard_zone zone=tg:1m;\n"
+                   . "tenant_guard_metrics_workspaces 1;\n",
     config => <<'C');
 tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
 tenant_guard_log_level notice;
@@ -53,6 +54,22 @@ is($e->get('/admin/status', "Authorization: Bearer \xef\xbb\xbf# admin tokens")
    ->{status}, 401, 'the first line, a comment behind a BOM, is no token');
 is($e->get('/admin/status', bearer(TG::Admin::TOKEN))->{status}, 200,
    'the tokens of a file with a BOM are taken');
+
+# ----------------------------------- a workspace named __other__ is folded
+
+$e->get('/x', bearer(TG::jwt({workspace_id => $_}))) for qw(__other__ b c);
+my @series = grep { /^tenant_guard_workspace_decisions_total\{/ }
+             split /\n/, TG::Admin::admin($e, 'GET', '/admin/metrics')->{body};
+my %seen;
+$seen{(split / /)[0]}++ for @series;
+is_deeply([grep { $seen{$_} > 1 } sort keys %seen], [],
+          'no two series of one name');
+is_deeply([sort @series],
+          ['tenant_guard_workspace_decisions_total'
+           . '{workspace="__other__",result="allow"} 2',
+           'tenant_guard_workspace_decisions_total'
+           . '{workspace="b",result="allow"} 1'],
+          '"__other__" counted with the rest, "b" in the one slot');
 
 # ------------------------------------------------ a chunked body is read
 
