@@ -15,6 +15,7 @@ use TG::Redis;
 use TG::Admin;
 use Test::More;
 use MIME::Base64 ();
+use TG::Ban;
 
 sub bearer { 'Authorization: Bearer ' . $_[0] }
 
@@ -115,6 +116,44 @@ ok(!grep(/[\x00-\x1f\x7f-\xff]/, @lines),
    'no control byte, nor one past ASCII, of the token in the log');
 $e->stop;
 is_deeply([$e->bad_log_lines], [], 'no alert, crit or emerg in the log');
+
+# ------------------- failed logins do not push a revocation out of the zone
+
+my $z = TG::Redis::Nginx->new(name => 'evict',
+    policy => {default => TG::Ban::policy_ban(first => [2, 600, 600])},
+    http_config => "tenant_guard_zone zone=tg:32k;\n"
+                   . "tenant_guard_policy_file \$TEST_NGINX_POLICY;\n",
+    config => <<'C');
+tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;
+location / {
+    tenant_guard on;
+    proxy_pass http://$TEST_NGINX_UPSTREAM;
+}
+location = /login {
+    tenant_guard_login identifier=$http_x_login;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/401;
+}
+location /admin/ {
+    tenant_guard_admin token=$TEST_NGINX_PREFIX/admin.tokens;
+}
+C
+TG::Admin::write_tokens($z);
+$z->start;
+
+my $old = TG::jwt({workspace_id => 'evict', sub => 'u', iat => time - 5});
+is(TG::Admin::admin($z, 'POST', '/admin/tokens/revoke',
+                    '{"workspace":"evict"}')->{status}, 200,
+   'sign the workspace out');
+is($z->get('/x', bearer($old))->{status}, 401, 'its token is refused');
+for my $i (1 .. 400) {
+    $z->get('/login', "X-Login: flood$i") for 1 .. 2;
+}
+like($z->error_log, qr/the oldest ban was evicted/,
+     'the failed logins filled the 32k zone with bans');
+is($z->get('/x', bearer($old))->{status}, 401,
+   'the token is still refused: the revocation outlived the flood');
+$z->stop;
+is_deeply([$z->bad_log_lines], [], 'no alert, crit or emerg in the log');
 
 SKIP: {
 skip "no redis-server ($TG::Redis::SERVER)", 8
