@@ -492,7 +492,7 @@ ngx_http_tenant_guard_log_refusal(ngx_http_request_t *r,
     const tg_result_t *res)
 {
     size_t      i;
-    ngx_str_t   ws, *id;
+    ngx_str_t   ws, detail, *id;
     u_char      buf[NGX_HTTP_TENANT_GUARD_MAX_CLAIM];
 
     if (r->connection->log->log_level < lcf->log_level) {
@@ -510,11 +510,28 @@ ngx_http_tenant_guard_log_refusal(ngx_http_request_t *r,
                  ? '?' : id->data[i];
     }
 
+    /*
+     * The detail may quote an unverified token (a JSON parser's "near
+     * '...'"): a control byte or one past ASCII is masked too.
+     */
+
+    detail.len = ctx->detail.len;
+    detail.data = ngx_pnalloc(r->pool, detail.len + 1);
+    if (detail.data == NULL) {
+        return;
+    }
+
+    for (i = 0; i < detail.len; i++) {
+        detail.data[i] = (ctx->detail.data[i] < 0x20
+                          || ctx->detail.data[i] >= 0x7f)
+                         ? '?' : ctx->detail.data[i];
+    }
+
     /* the workspace goes first: the "tenant_guard: ..." text stays as it was */
 
     ngx_log_error(lcf->log_level, r->connection->log, 0,
                   "%s%V%stenant_guard: %s%s%V%s%V",
                   ws.len ? "workspace=" : "", &ws, ws.len ? " " : "",
-                  res->reason, ctx->detail.len ? ": " : "", &ctx->detail,
+                  res->reason, detail.len ? ": " : "", &detail,
                   ctx->token_id.len ? ", token_id: " : "", &ctx->token_id);
 }

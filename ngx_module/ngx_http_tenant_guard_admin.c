@@ -45,6 +45,7 @@ typedef struct {
     ngx_str_t                     ws;
     const char                   *field;      /* the part's IAM name */
     ngx_str_t                     answer;     /* a write's, once confirmed */
+    ngx_uint_t                    send_errors; /* the worker's, before */
     u_char                        id[8];      /* the admin token's id */
 } ngx_http_tenant_guard_admin_ctx_t;
 
@@ -176,13 +177,16 @@ ngx_http_tenant_guard_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* the token file: one token a line; empty lines and "#" comments skipped */
+/*
+ * The token file: one token a line (printable ASCII); empty lines and "#"
+ * comments skipped
+ */
 
 static char *
 ngx_http_tenant_guard_admin_tokens(ngx_conf_t *cf,
     ngx_http_tenant_guard_admin_conf_t *acf, ngx_str_t *file)
 {
-    u_char           *p, *last, *start, *end, *digest;
+    u_char           *p, *c, *last, *start, *end, *digest;
     char             *rv;
     ssize_t           n;
     ngx_fd_t          fd;
@@ -235,8 +239,18 @@ ngx_http_tenant_guard_admin_tokens(ngx_conf_t *cf,
     }
 
     last = p + n;
+    start = p;
 
-    for (start = p; start < last; start = end + 1) {
+    /*
+     * A UTF-8 byte order mark (an editor's) is no part of the first line:
+     * kept, it would make a first comment line an admin token
+     */
+
+    if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+        start += 3;
+    }
+
+    for ( /* void */ ; start < last; start = end + 1) {
         end = ngx_strlchr(start, last, '\n');
         if (end == NULL) {
             end = last;
@@ -267,6 +281,19 @@ ngx_http_tenant_guard_admin_tokens(ngx_conf_t *cf,
                                "than %d characters", &name,
                                NGX_HTTP_TENANT_GUARD_ADMIN_MIN_TOKEN);
             goto done;
+        }
+
+        /* a bearer token's characters only: no space, no comment after */
+
+        for (c = start; c < end; c++) {
+            if (*c <= 0x20 || *c >= 0x7f) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "admin token file \"%V\" has a token "
+                                   "with a character other than printable "
+                                   "ASCII (a comment needs a line of its "
+                                   "own)", &name);
+                goto done;
+            }
         }
 
         digest = ngx_array_push(acf->tokens);
@@ -328,6 +355,10 @@ ngx_http_tenant_guard_admin_handler(ngx_http_request_t *r)
     ngx_memcpy(actx->id, "--------", 8);
 
     /* nothing of the access pipeline runs here: its ctx stays empty */
+
+    /* Redis's refusals of writes so far: the confirmation counts later ones */
+
+    actx->send_errors = ngx_http_tenant_guard_redis_send_errors();
 
     ngx_http_set_ctx(r, actx, ngx_http_tenant_guard_module);
 
@@ -485,10 +516,17 @@ ngx_http_tenant_guard_admin_body_text(ngx_http_request_t *r, ngx_str_t *body)
 
     size = 0;
 
+    /* a chunked body ends with a buffer of neither: its last_buf alone */
+
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
-        size += ngx_buf_in_memory(b) ? b->last - b->pos
-                                     : b->file_last - b->file_pos;
+
+        if (ngx_buf_in_memory(b)) {
+            size += b->last - b->pos;
+
+        } else if (b->in_file && b->file != NULL) {
+            size += b->file_last - b->file_pos;
+        }
     }
 
     if (size > TG_ADMIN_MAX_BODY) {
@@ -507,6 +545,10 @@ ngx_http_tenant_guard_admin_body_text(ngx_http_request_t *r, ngx_str_t *body)
 
         if (ngx_buf_in_memory(b)) {
             p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        if (!b->in_file || b->file == NULL) {
             continue;
         }
 
@@ -1730,7 +1772,11 @@ ngx_http_tenant_guard_admin_confirmed(ngx_http_request_t *r, void *data,
 
     ngx_int_t  rc;
 
-    if (reply == NULL || reply->type == NGX_HTTP_TENANT_GUARD_REPLY_ERROR) {
+    /* the PING came back, but a write before it may have been refused */
+
+    if (reply == NULL || reply->type == NGX_HTTP_TENANT_GUARD_REPLY_ERROR
+        || ngx_http_tenant_guard_redis_send_errors() != actx->send_errors)
+    {
         rc = ngx_http_tenant_guard_admin_error(r,
                                       NGX_HTTP_SERVICE_UNAVAILABLE,
                                       "temporarily_unavailable",

@@ -323,7 +323,12 @@ ngx_http_tenant_guard_metrics_workspace(ngx_str_t *name)
     m = ngx_http_tenant_guard_metrics_get();
     sh = m->sh;
 
-    if (name->len > NGX_HTTP_TENANT_GUARD_METRICS_WS_LEN) {
+    /* a workspace named "__other__" would be a second series of that name */
+
+    if (name->len > NGX_HTTP_TENANT_GUARD_METRICS_WS_LEN
+        || (name->len == sizeof("__other__") - 1
+            && ngx_memcmp(name->data, "__other__", name->len) == 0))
+    {
         return &sh->other;
     }
 

@@ -162,6 +162,7 @@ static ngx_log_t                           *ngx_http_tenant_guard_log;
 static ngx_uint_t                           ngx_http_tenant_guard_exiting;
 static ngx_uint_t                           ngx_http_tenant_guard_sends;
 static ngx_uint_t                           ngx_http_tenant_guard_refused;
+static ngx_uint_t                           ngx_http_tenant_guard_send_errors;
 static time_t                               ngx_http_tenant_guard_refused_log;
 
 /* the http level's "resolver", for a host given by name; NULL: none */
@@ -488,6 +489,19 @@ ngx_uint_t
 ngx_http_tenant_guard_redis_up(void)
 {
     return ngx_http_tenant_guard_cmd.state == NGX_HTTP_TENANT_GUARD_LINK_UP;
+}
+
+
+/*
+ * Writes nobody waits for that Redis refused (an error reply: OOM,
+ * READONLY) or that a drop lost, so far in this worker: the admin API
+ * compares it before its writes and once the PING after them is back.
+ */
+
+ngx_uint_t
+ngx_http_tenant_guard_redis_send_errors(void)
+{
+    return ngx_http_tenant_guard_send_errors;
 }
 
 
@@ -1236,6 +1250,11 @@ ngx_http_tenant_guard_on_reply(redisAsyncContext *ac, void *r,
 
     if (w->send) {
         ngx_http_tenant_guard_sends--;
+
+        if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+            ngx_http_tenant_guard_send_errors++;
+        }
+
         ngx_free(w);
         return;
     }

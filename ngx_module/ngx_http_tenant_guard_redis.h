@@ -96,6 +96,7 @@ ngx_int_t ngx_http_tenant_guard_redis_send(int argc, const char **argv,
     const size_t *argvlen);
 
 ngx_uint_t ngx_http_tenant_guard_redis_up(void);
+ngx_uint_t ngx_http_tenant_guard_redis_send_errors(void);
 
 
 #endif /* _NGX_HTTP_TENANT_GUARD_REDIS_H_INCLUDED_ */

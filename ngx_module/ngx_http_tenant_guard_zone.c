@@ -100,6 +100,7 @@ static ngx_http_tenant_guard_negative_t *
 static ngx_http_tenant_guard_node_t *ngx_http_tenant_guard_zone_alloc(
     ngx_http_tenant_guard_zone_t *zone, ngx_uint_t kind, size_t size);
 static ngx_uint_t ngx_http_tenant_guard_zone_state(ngx_uint_t kind);
+static ngx_uint_t ngx_http_tenant_guard_zone_admin_state(ngx_uint_t kind);
 static ngx_uint_t ngx_http_tenant_guard_zone_ban_live(
     ngx_http_tenant_guard_node_t *tn);
 static uint32_t ngx_http_tenant_guard_zone_hash(ngx_uint_t kind, u_char *key,
@@ -898,7 +899,10 @@ ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
         /*
          * A first pass over the queue spares the live jti indexes and all
          * state; a second, for state only, spares the bans in force, so
-         * that the counters go first; the oldest ban goes last of all.
+         * that the counters go first; a third spares the admin API's
+         * revocations and policies in force, which failed logins must not
+         * push out (a signed-out workspace's tokens would pass again): the
+         * oldest ban goes before them.
          */
 
         if ((spared < zone->sh->entries
@@ -906,6 +910,9 @@ ngx_http_tenant_guard_zone_alloc(ngx_http_tenant_guard_zone_t *zone,
                  || ngx_http_tenant_guard_zone_state(tn->kind)))
             || (state && spared < 2 * zone->sh->entries
                 && ngx_http_tenant_guard_zone_state(tn->kind)
+                && ngx_http_tenant_guard_zone_ban_live(tn))
+            || (state && spared < 3 * zone->sh->entries
+                && ngx_http_tenant_guard_zone_admin_state(tn->kind)
                 && ngx_http_tenant_guard_zone_ban_live(tn)))
         {
             ngx_queue_remove(q);
@@ -965,6 +972,18 @@ ngx_http_tenant_guard_zone_state(ngx_uint_t kind)
     return kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_ID
            || kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP
            || kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_JTI
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS
+           || kind == NGX_HTTP_TENANT_GUARD_KIND_ADMIN_POLICY;
+}
+
+
+/* the admin API's state: revocations and policies written through it */
+
+static ngx_uint_t
+ngx_http_tenant_guard_zone_admin_state(ngx_uint_t kind)
+{
+    return kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_JTI
            || kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_SUB
            || kind == NGX_HTTP_TENANT_GUARD_KIND_REVOKED_WS
            || kind == NGX_HTTP_TENANT_GUARD_KIND_ADMIN_POLICY;

@@ -4,6 +4,7 @@
  */
 
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,10 +183,23 @@ tg_admin_token_jti(const unsigned char *token, size_t len,
     rc = -1;
     *exp = 0;
 
+    /*
+     * "exp" as the verifier reads it: an integer or a real (an issuer
+     * writing time() + lifetime in floating point), within its bounds
+     */
+
     value = json_object_get(json, "exp");
 
-    if (json_is_integer(value)) {
+    if (json_is_integer(value) && json_integer_value(value) > 0
+        && json_integer_value(value) < 1000000000000000LL)
+    {
         *exp = (long long) json_integer_value(value);
+
+    } else if (json_is_real(value) && isfinite(json_real_value(value))
+               && json_real_value(value) > 0
+               && json_real_value(value) < 1e15)
+    {
+        *exp = (long long) json_real_value(value);
     }
 
     value = json_object_get(json, "jti");

@@ -47,8 +47,9 @@ int tg_admin_revoke_parse(tg_admin_revoke_t *rv, const unsigned char *data,
     size_t len, char *err, size_t err_len);
 
 /*
- * The "jti" (copied into jti, at most size bytes) and "exp" (0 when absent)
- * of a compact JWS's payload, read without verifying it: the caller is an
+ * The "jti" (copied into jti, at most size bytes) and "exp" (0 when absent
+ * or no NumericDate the verifier takes; a real is truncated) of a compact
+ * JWS's payload, read without verifying it: the caller is an
  * administrator revoking it.  Returns 0, or -1 when the token is not a
  * compact JWS or has no usable jti.
  */

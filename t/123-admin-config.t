@@ -22,6 +22,8 @@ sub put {
 put('good.tokens', "adm-0123456789abcdef0123456789\n");
 put('short.tokens', "# a comment\nshort-token\n");
 put('empty.tokens', "# only a comment\n\n");
+put('comment.tokens', "adm-0123456789abcdef0123456789 # ops team\n");
+put('latin1.tokens', "adm-0123456789abcdef\xe9\n");
 
 block_defaults(
     server_config => 'tenant_guard_keys $TEST_NGINX_KEYS/jwks.json;');
@@ -54,6 +56,24 @@ has a token shorter than 16 characters
 "location /admin/ {\n    tenant_guard_admin token=$main::DIR/empty.tokens;\n}\n"
 --- config_error
 has no token
+--- config_error_line: tenant_guard_admin
+
+
+
+=== TEST 3a: a comment after a token is no comment: refused, not made part of the token
+--- config eval
+"location /admin/ {\n    tenant_guard_admin token=$main::DIR/comment.tokens;\n}\n"
+--- config_error
+has a token with a character other than printable ASCII
+--- config_error_line: tenant_guard_admin
+
+
+
+=== TEST 3b: a byte past ASCII in a token
+--- config eval
+"location /admin/ {\n    tenant_guard_admin token=$main::DIR/latin1.tokens;\n}\n"
+--- config_error
+has a token with a character other than printable ASCII
 --- config_error_line: tenant_guard_admin
 
 

@@ -106,6 +106,18 @@ main(void)
     is_str(jti, "abc", "... is read");
     is_int(exp, 1700000000, "... with its exp");
 
+    /* {"jti":"abc","exp":1700000000.5}: a real, as the verifier takes */
+    is_int(jti_of("eyJhbGciOiJSUzI1NiJ9."
+                  "eyJqdGkiOiJhYmMiLCJleHAiOjE3MDAwMDAwMDAuNX0.c2ln",
+                  jti, sizeof(jti), &exp), 0, "a token with a real exp");
+    is_int(exp, 1700000000, "... has that exp");
+
+    /* {"jti":"abc","exp":1e300}: no NumericDate the verifier takes */
+    is_int(jti_of("eyJhbGciOiJSUzI1NiJ9."
+                  "eyJqdGkiOiJhYmMiLCJleHAiOjFlMzAwfQ.c2ln",
+                  jti, sizeof(jti), &exp), 0, "a token with a huge exp");
+    is_int(exp, 0, "... has none");
+
     /* {"exp":1} */
     is_int(jti_of("eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjF9.c2ln", jti, sizeof(jti),
                   &exp), -1, "a token without jti");
