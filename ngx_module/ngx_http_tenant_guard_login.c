@@ -32,6 +32,9 @@ static ngx_int_t ngx_http_tenant_guard_login_refuse(ngx_http_request_t *r,
 static ngx_int_t ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_source_t *src,
     ngx_str_t *value, ngx_uint_t *what);
+static ngx_uint_t ngx_http_tenant_guard_login_encoded(ngx_http_request_t *r);
+static const char *ngx_http_tenant_guard_login_bad(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx);
 static ngx_int_t ngx_http_tenant_guard_login_normalize(ngx_http_request_t *r,
     ngx_str_t *value, const char **why);
 static ngx_int_t ngx_http_tenant_guard_login_header_filter(
@@ -515,7 +518,7 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
 
             if (!login->reset) {
                 return ngx_http_tenant_guard_login_refuse(r, ctx, &ws,
-                                            "the login body cannot be read");
+                                  ngx_http_tenant_guard_login_bad(r, ctx));
             }
         }
     }
@@ -540,10 +543,7 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
 
     if (what == NGX_HTTP_TENANT_GUARD_SOURCE_BAD) {
         return ngx_http_tenant_guard_login_refuse(r, ctx, &ws,
-                                   ctx->body_over
-                                   ? "the login body is over "
-                                     "tenant_guard_login_body_max"
-                                   : "the login body cannot be read");
+                                  ngx_http_tenant_guard_login_bad(r, ctx));
     }
 
     if (what == NGX_HTTP_TENANT_GUARD_SOURCE_NONE) {
@@ -666,7 +666,7 @@ ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ctx->body_over) {
+    if (ctx->body_over || ngx_http_tenant_guard_login_encoded(r)) {
         *what = NGX_HTTP_TENANT_GUARD_SOURCE_BAD;
         return NGX_OK;
     }
@@ -719,6 +719,67 @@ ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
     *what = NGX_HTTP_TENANT_GUARD_SOURCE_OK;
 
     return NGX_OK;
+}
+
+
+/*
+ * A body with a Content-Encoding is not read as it is: an upstream that
+ * decodes it (Express's body parsers inflate gzip and deflate) would read
+ * other fields than these bytes show, a gzip header's comment included.
+ */
+
+static ngx_uint_t
+ngx_http_tenant_guard_login_encoded(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Content-Encoding") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Encoding",
+                               sizeof("Content-Encoding") - 1)
+               == 0
+            && !(h[i].value.len == sizeof("identity") - 1
+                 && ngx_strncasecmp(h[i].value.data, (u_char *) "identity",
+                                    sizeof("identity") - 1)
+                    == 0))
+        {
+            return 1;
+        }
+    }
+}
+
+
+/* why a body source gave nothing that can be read */
+
+static const char *
+ngx_http_tenant_guard_login_bad(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx)
+{
+    if (ctx->body_over) {
+        return "the login body is over tenant_guard_login_body_max";
+    }
+
+    if (ngx_http_tenant_guard_login_encoded(r)) {
+        return "the login body has a Content-Encoding";
+    }
+
+    return "the login body cannot be read";
 }
 
 

@@ -1,0 +1,54 @@
+# Review of issue 10 (failed-login bans), attacks on the login body that
+# make the module and the upstream read two different identifiers: the
+# module counts a decoy while the upstream checks the victim's password.
+# Each asserts the status, the JSON error and that nothing went upstream.
+
+use lib 't/lib';
+use TG;
+use TG::Ban;
+
+sub unreadable {
+    my ($headers, $body, $why, %o) = @_;
+    return {request => "POST /auth/body\n$body",
+            more_headers => $headers,
+            error_code => 400, json_error => 'invalid_request',
+            json_error_description => $why,
+            response_headers => '!X-Mock-Upstream',
+            no_upstream => 1, %o};
+}
+
+our $JSON = 'Content-Type: application/json';
+our $FORM = 'Content-Type: application/x-www-form-urlencoded';
+
+block_defaults(http_config => <<'CONF');
+tenant_guard_zone zone=tg:1m;
+tenant_guard_policy_file $TEST_NGINX_POLICY;
+CONF
+
+run_tests();
+done_testing();
+
+__DATA__
+
+=== TEST 1: a body with a Content-Encoding is not read as plain text (an upstream that inflates it reads another identifier)
+--- policy eval
++{default => TG::Ban::policy_ban(first => [5, 60, 60], permanent => [20, 60, 60])}
+--- config
+location = /auth/body {
+    tenant_guard_login identifier=body:username;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/401;
+}
+--- requests eval
+my $enc = 'the login body has a Content-Encoding';
+[
+    unreadable("$FORM\nContent-Encoding: gzip", 'username=decoy', $enc),
+    unreadable("$JSON\nContent-Encoding: deflate", '{"username": "decoy"}',
+               $enc),
+    unreadable("$FORM\nContent-Encoding: br", 'username=decoy', $enc),
+    TG::Ban::passes("POST /auth/body\nusername=decoy",
+                    "$FORM\nContent-Encoding: identity"),
+    TG::Ban::passes("POST /auth/body\nusername=decoy", $FORM),
+]
+--- upstream_count: 2
+--- error_log_count
+3 tenant_guard: unreadable login
