@@ -52,3 +52,34 @@ my $enc = 'the login body has a Content-Encoding';
 --- upstream_count: 2
 --- error_log_count
 3 tenant_guard: unreadable login
+
+
+
+=== TEST 2: a second key that names the field in another case (Go, .NET bind case-insensitively, the last one wins) is a duplicate
+--- policy eval
++{default => TG::Ban::policy_ban(first => [5, 60, 60], permanent => [20, 60, 60])}
+--- config
+location = /auth/body {
+    tenant_guard_login identifier=body:username;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/401;
+}
+--- requests eval
+my $cant = 'the login body cannot be read';
+[
+    unreadable($JSON, '{"username": "decoy", "UserName": "victim"}', $cant),
+    unreadable($JSON, '{"USERNAME": "victim", "username": "decoy"}', $cant),
+    # U+017F LATIN SMALL LETTER LONG S folds to "s" in Go's encoding/json
+    unreadable($JSON, qq({"username": "decoy", "u\xc5\xbfername": "victim"}),
+               $cant),
+    unreadable($FORM, 'username=decoy&USERNAME=victim', $cant),
+    unreadable($FORM, 'username=decoy&User%4Eame=victim', $cant),
+    # other fields are not the identifier's business
+    TG::Ban::passes("POST /auth/body\n{\"username\": \"a\", \"Password\": \"x\", \"password\": \"y\"}",
+                    $JSON),
+    TG::Ban::passes("POST /auth/body\n{\"username\": \"a\", \"usernames\": \"b\"}",
+                    $JSON),
+    TG::Ban::passes("POST /auth/body\nusername=a&usernames=b&Password=x", $FORM),
+]
+--- upstream_count: 3
+--- error_log_count
+5 tenant_guard: unreadable login

@@ -166,6 +166,12 @@ main(void)
     is_int(form("username", "username", 63), 1, "form: no '='");
     is_int(form("&&username=x&&", "username", 63), 1, "form: empty pairs");
     is_str(norm, "x", "form: value among empty pairs");
+    is_int(form("username=a&UserName=b", "username", 63), -1,
+           "form: the name in another case");
+    is_int(form("USER%4EAME=b&username=a", "username", 63), -1,
+           "form: another case, encoded, first");
+    is_int(form("username=a&usernames=b&Password=x", "username", 63), 1,
+           "form: other names in any case");
 
     /* JSON bodies */
 
@@ -183,6 +189,14 @@ main(void)
     is_int(json("username=a", "username", 63), -1, "json: a form body");
     is_int(json("{\"username\":\"abcdef\"}", "username", 5), -1,
            "json: over size");
+    is_int(json("{\"username\":\"a\",\"USERNAME\":\"b\"}", "username", 63),
+           -1, "json: the name in another case");
+    is_int(json("{\"u\\u017Fername\":\"b\",\"username\":\"a\"}",
+                "username", 63),
+           -1, "json: long s folds to s (Go's encoding/json)");
+    is_int(json("{\"username\":\"a\",\"Password\":\"x\","
+                "\"password\":\"y\"}", "username", 63),
+           1, "json: other names in any case");
 
     tt_free_all();
 
