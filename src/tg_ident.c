@@ -231,7 +231,10 @@ tg_ident_json_field(const unsigned char *body, size_t len, const char *name,
  * pairs split on '&', name and value on the first '=', '+' is a space,
  * %XX a byte.  A stray '%' is refused rather than kept, and names are
  * compared decoded, so "user%6Eame" is "username"; the name in another
- * case is the field twice (ASP.NET's form keys ignore case).
+ * case is the field twice (ASP.NET's form keys ignore case).  A body that
+ * opens as a JSON object is not a form, whatever its Content-Type says:
+ * an upstream that decodes JSON without looking at the type (common in
+ * Go) reads the object, where a form's "&name=" could hide in a string.
  */
 
 int
@@ -244,6 +247,22 @@ tg_ident_form_field(const unsigned char *body, size_t len, const char *name,
     const unsigned char  *eq;
 
     tg_ident_fold_name(name, fold, &flen);
+
+    for (i = 0; i < len; i++) {
+        if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r'
+            && body[i] != '\n')
+        {
+            break;
+        }
+    }
+
+    if (len - i >= 3 && memcmp(body + i, "\xef\xbb\xbf", 3) == 0) {
+        i += 3;
+    }
+
+    if (i < len && body[i] == '{') {
+        return -1;
+    }
 
     nlen = strlen(name);
     found = 0;

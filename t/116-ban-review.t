@@ -83,3 +83,25 @@ my $cant = 'the login body cannot be read';
 --- upstream_count: 3
 --- error_log_count
 5 tenant_guard: unreadable login
+
+
+
+=== TEST 3: a form-typed body that is a JSON object is not read as a form (an upstream decoding JSON whatever the type reads the object)
+--- policy eval
++{default => TG::Ban::policy_ban(first => [5, 60, 60], permanent => [20, 60, 60])}
+--- config
+location = /auth/body {
+    tenant_guard_login identifier=body:username;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/401;
+}
+--- requests eval
+my $cant = 'the login body cannot be read';
+[
+    unreadable($FORM, '{"username": "victim", "x": "&username=decoy&"}', $cant),
+    # Go's json.Decoder reads the first value and leaves the rest
+    unreadable($FORM, ' {"username": "victim"}&username=decoy', $cant),
+    TG::Ban::passes("POST /auth/body\nnote={&username=decoy", $FORM),
+]
+--- upstream_count: 1
+--- error_log_count
+2 tenant_guard: unreadable login

@@ -172,6 +172,14 @@ main(void)
            "form: another case, encoded, first");
     is_int(form("username=a&usernames=b&Password=x", "username", 63), 1,
            "form: other names in any case");
+    is_int(form("{\"username\":\"v\",\"x\":\"&username=d&\"}", "username",
+                63),
+           -1, "form: a JSON object is not a form");
+    is_int(form(" \r\n\xef\xbb\xbf{\"username\":\"v\"}&username=d", "username",
+                63),
+           -1, "form: a JSON object after space and a BOM");
+    is_int(form("x={&username=a", "username", 63), 1,
+           "form: a '{' inside is a form's");
 
     /* JSON bodies */
 
