@@ -32,7 +32,7 @@ static ngx_int_t ngx_http_tenant_guard_login_refuse(ngx_http_request_t *r,
 static ngx_int_t ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_source_t *src,
     ngx_str_t *value, ngx_uint_t *what);
-static ngx_uint_t ngx_http_tenant_guard_login_encoded(ngx_http_request_t *r);
+static const char *ngx_http_tenant_guard_login_framing(ngx_http_request_t *r);
 static const char *ngx_http_tenant_guard_login_bad(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx);
 static ngx_int_t ngx_http_tenant_guard_login_normalize(ngx_http_request_t *r,
@@ -666,7 +666,7 @@ ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ctx->body_over || ngx_http_tenant_guard_login_encoded(r)) {
+    if (ctx->body_over || ngx_http_tenant_guard_login_framing(r) != NULL) {
         *what = NGX_HTTP_TENANT_GUARD_SOURCE_BAD;
         return NGX_OK;
     }
@@ -723,17 +723,22 @@ ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
 
 
 /*
- * A body with a Content-Encoding is not read as it is: an upstream that
- * decodes it (Express's body parsers inflate gzip and deflate) would read
- * other fields than these bytes show, a gzip header's comment included.
+ * A body that cannot be read as it is framed.  One with a Content-Encoding:
+ * an upstream that decodes it (Express's body parsers inflate gzip and
+ * deflate) would read other fields than these bytes show, a gzip header's
+ * comment included.  One with two Content-Types: nginx reads the first,
+ * an upstream may take the last (gunicorn does) and read a JSON body as a
+ * form, or the other way round.  NULL when neither.
  */
 
-static ngx_uint_t
-ngx_http_tenant_guard_login_encoded(ngx_http_request_t *r)
+static const char *
+ngx_http_tenant_guard_login_framing(ngx_http_request_t *r)
 {
-    ngx_uint_t        i;
+    ngx_uint_t        i, types;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
+
+    types = 0;
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -742,12 +747,21 @@ ngx_http_tenant_guard_login_encoded(ngx_http_request_t *r)
 
         if (i >= part->nelts) {
             if (part->next == NULL) {
-                return 0;
+                break;
             }
 
             part = part->next;
             h = part->elts;
             i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Content-Type") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Type",
+                               sizeof("Content-Type") - 1)
+               == 0
+            && ++types > 1)
+        {
+            return "the login body has two Content-Types";
         }
 
         if (h[i].key.len == sizeof("Content-Encoding") - 1
@@ -759,9 +773,11 @@ ngx_http_tenant_guard_login_encoded(ngx_http_request_t *r)
                                     sizeof("identity") - 1)
                     == 0))
         {
-            return 1;
+            return "the login body has a Content-Encoding";
         }
     }
+
+    return NULL;
 }
 
 
@@ -771,15 +787,15 @@ static const char *
 ngx_http_tenant_guard_login_bad(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx)
 {
+    const char  *why;
+
     if (ctx->body_over) {
         return "the login body is over tenant_guard_login_body_max";
     }
 
-    if (ngx_http_tenant_guard_login_encoded(r)) {
-        return "the login body has a Content-Encoding";
-    }
+    why = ngx_http_tenant_guard_login_framing(r);
 
-    return "the login body cannot be read";
+    return (why != NULL) ? why : "the login body cannot be read";
 }
 
 

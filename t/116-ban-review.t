@@ -105,3 +105,26 @@ my $cant = 'the login body cannot be read';
 --- upstream_count: 1
 --- error_log_count
 2 tenant_guard: unreadable login
+
+
+
+=== TEST 4: a login body with two Content-Types is not read (nginx reads the first, gunicorn the last)
+--- policy eval
++{default => TG::Ban::policy_ban(first => [5, 60, 60], permanent => [20, 60, 60])}
+--- config
+location = /auth/body {
+    tenant_guard_login identifier=body:username;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/401;
+}
+--- requests eval
+my $two = 'the login body has two Content-Types';
+[
+    unreadable("$JSON\n$FORM",
+               '{"username": "decoy", "x": "&username=victim&"}', $two),
+    unreadable("$FORM\ncontent-type: application/json", 'username=decoy',
+               $two),
+    TG::Ban::passes("POST /auth/body\n{\"username\": \"decoy\"}", $JSON),
+]
+--- upstream_count: 1
+--- error_log_count
+2 tenant_guard: unreadable login
