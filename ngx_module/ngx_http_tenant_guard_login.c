@@ -579,10 +579,21 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
         case NGX_ERROR:
             return rc;
 
+        case NGX_ABORT:
+
+            /*
+             * An invalid one refuses the workspace's logins as it refuses
+             * its tokens: the file's settings may be weaker than the
+             * control plane meant.
+             */
+
+            ctx->result = TG_RESULT_UNAVAILABLE;
+            ngx_str_set(&ctx->detail, "the workspace's policy is invalid");
+            return NGX_OK;
+
         default:
 
-            /* none in Redis, or Redis cannot say: the file's settings
-             * count; an invalid one: the file's too, never none at all */
+            /* none in Redis, or Redis cannot say: the file's settings */
 
             break;
         }
