@@ -33,8 +33,10 @@ static ngx_int_t ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_source_t *src,
     ngx_str_t *value, ngx_uint_t *what);
 static const char *ngx_http_tenant_guard_login_framing(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_tenant_guard_login_query(ngx_http_request_t *r,
+    ngx_http_tenant_guard_source_t *src);
 static const char *ngx_http_tenant_guard_login_bad(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx);
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_source_t *src);
 static ngx_int_t ngx_http_tenant_guard_login_normalize(ngx_http_request_t *r,
     ngx_str_t *value, const char **why);
 static ngx_int_t ngx_http_tenant_guard_login_header_filter(
@@ -518,7 +520,8 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
 
             if (!login->reset) {
                 return ngx_http_tenant_guard_login_refuse(r, ctx, &ws,
-                                  ngx_http_tenant_guard_login_bad(r, ctx));
+                                  ngx_http_tenant_guard_login_bad(r, ctx,
+                                                          &login->workspace));
             }
         }
     }
@@ -543,7 +546,8 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
 
     if (what == NGX_HTTP_TENANT_GUARD_SOURCE_BAD) {
         return ngx_http_tenant_guard_login_refuse(r, ctx, &ws,
-                                  ngx_http_tenant_guard_login_bad(r, ctx));
+                                  ngx_http_tenant_guard_login_bad(r, ctx,
+                                                        &login->identifier));
     }
 
     if (what == NGX_HTTP_TENANT_GUARD_SOURCE_NONE) {
@@ -677,7 +681,9 @@ ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ctx->body_over || ngx_http_tenant_guard_login_framing(r) != NULL) {
+    if (ctx->body_over || ngx_http_tenant_guard_login_framing(r) != NULL
+        || ngx_http_tenant_guard_login_query(r, src))
+    {
         *what = NGX_HTTP_TENANT_GUARD_SOURCE_BAD;
         return NGX_OK;
     }
@@ -792,16 +798,46 @@ ngx_http_tenant_guard_login_framing(ngx_http_request_t *r)
 }
 
 
+/*
+ * A body field that the query string names too (in any case): servlets
+ * (Spring Security's form login) and ASP.NET's Request[] read the query's
+ * value first, and would check another identifier than the body's.
+ */
+
+static ngx_uint_t
+ngx_http_tenant_guard_login_query(ngx_http_request_t *r,
+    ngx_http_tenant_guard_source_t *src)
+{
+    size_t  n;
+    u_char  buf[4 * NGX_HTTP_TENANT_GUARD_MAX_ID];
+
+    if (src->field.len == 0 || r->args.len == 0) {
+        return 0;
+    }
+
+    /* found, or a query the form rules cannot read: not ours to guess */
+
+    return tg_ident_form_field(r->args.data, r->args.len,
+                               (char *) src->field.data, buf, sizeof(buf),
+                               &n)
+           != 0;
+}
+
+
 /* why a body source gave nothing that can be read */
 
 static const char *
 ngx_http_tenant_guard_login_bad(ngx_http_request_t *r,
-    ngx_http_tenant_guard_ctx_t *ctx)
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_source_t *src)
 {
     const char  *why;
 
     if (ctx->body_over) {
         return "the login body is over tenant_guard_login_body_max";
+    }
+
+    if (ngx_http_tenant_guard_login_query(r, src)) {
+        return "the login names its identifier field in the query string";
     }
 
     why = ngx_http_tenant_guard_login_framing(r);

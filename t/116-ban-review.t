@@ -128,3 +128,27 @@ my $two = 'the login body has two Content-Types';
 --- upstream_count: 1
 --- error_log_count
 2 tenant_guard: unreadable login
+
+
+
+=== TEST 5: the identifier field in the query string of a body login is refused (servlets and ASP.NET read the query's first)
+--- policy eval
++{default => TG::Ban::policy_ban(first => [5, 60, 60], permanent => [20, 60, 60])}
+--- config
+location = /auth/body {
+    tenant_guard_login identifier=body:username;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/401;
+}
+--- requests eval
+my $q = 'the login names its identifier field in the query string';
+[
+    {%{unreadable($FORM, 'username=decoy&password=x', $q)},
+     request => "POST /auth/body?username=victim\nusername=decoy&password=x"},
+    {%{unreadable($JSON, '{"username": "decoy"}', $q)},
+     request => "POST /auth/body?x=1&UserName=victim\n{\"username\": \"decoy\"}"},
+    TG::Ban::passes("POST /auth/body?next=%2Fhome&lang=en\nusername=decoy",
+                    $FORM),
+]
+--- upstream_count: 1
+--- error_log_count
+2 tenant_guard: unreadable login
