@@ -231,7 +231,8 @@ tg_ident_json_field(const unsigned char *body, size_t len, const char *name,
  * pairs split on '&', name and value on the first '=', '+' is a space,
  * %XX a byte.  A stray '%' is refused rather than kept, and names are
  * compared decoded, so "user%6Eame" is "username"; the name in another
- * case is the field twice (ASP.NET's form keys ignore case).  A body that
+ * case is the field twice (ASP.NET's form keys ignore case), and so is
+ * one that PHP reads as the field ("user.name" is "user_name").  A body that
  * opens as a JSON object is not a form, whatever its Content-Type says:
  * an upstream that decodes JSON without looking at the type (common in
  * Go) reads the object, where a form's "&name=" could hide in a string.
@@ -242,7 +243,7 @@ tg_ident_form_field(const unsigned char *body, size_t len, const char *name,
     unsigned char *out, size_t size, size_t *n)
 {
     int                   found;
-    size_t                i, j, k, nlen, klen, vlen, flen;
+    size_t                i, j, k, l, nlen, klen, vlen, flen;
     unsigned char         key[256], fold[TG_IDENT_NAME_MAX];
     const unsigned char  *eq;
 
@@ -290,7 +291,18 @@ tg_ident_form_field(const unsigned char *body, size_t len, const char *name,
         }
 
         if (klen != nlen || memcmp(key, name, nlen) != 0) {
-            if (tg_ident_name_like(key, klen, fold, flen)) {
+
+            /* PHP reads ' ', '.' and '[' in a name as '_' */
+
+            for (l = 0; l < klen; l++) {
+                if (key[l] == ' ' || key[l] == '.' || key[l] == '[') {
+                    key[l] = '_';
+                }
+            }
+
+            if (tg_ident_name_like(key, klen, fold, flen)
+                || (klen == nlen && memcmp(key, name, nlen) == 0))
+            {
                 return -1;
             }
 

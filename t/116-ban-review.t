@@ -152,3 +152,24 @@ my $q = 'the login names its identifier field in the query string';
 --- upstream_count: 1
 --- error_log_count
 2 tenant_guard: unreadable login
+
+
+
+=== TEST 6: a form key that PHP reads as the field (user.name is user_name) is the field twice
+--- policy eval
++{default => TG::Ban::policy_ban(first => [5, 60, 60], permanent => [20, 60, 60])}
+--- config
+location = /auth/body {
+    tenant_guard_login identifier=body:user_name;
+    proxy_pass http://$TEST_NGINX_UPSTREAM/status/401;
+}
+--- requests eval
+my $cant = 'the login body cannot be read';
+[
+    unreadable($FORM, 'user_name=decoy&user.name=victim', $cant),
+    unreadable($FORM, 'user_name=decoy&user+name=victim', $cant),
+    TG::Ban::passes("POST /auth/body\nuser_name=decoy&user.id=7", $FORM),
+]
+--- upstream_count: 1
+--- error_log_count
+2 tenant_guard: unreadable login

@@ -180,6 +180,16 @@ main(void)
            -1, "form: a JSON object after space and a BOM");
     is_int(form("x={&username=a", "username", 63), 1,
            "form: a '{' inside is a form's");
+    is_int(form("user_name=a&user.name=b", "user_name", 63), -1,
+           "form: PHP reads user.name as user_name");
+    is_int(form("user[name=b&user_name=a", "user_name", 63), -1,
+           "form: PHP reads user[name as user_name");
+    is_int(form("user+name=b&user_name=a", "user_name", 63), -1,
+           "form: PHP reads 'user name' as user_name");
+    is_int(form("user_name=a&user.id=b", "user_name", 63), 1,
+           "form: other dotted names");
+    is_int(form("username=a&user.name=b", "username", 63), 1,
+           "form: user.name is not username");
 
     /* JSON bodies */
 
