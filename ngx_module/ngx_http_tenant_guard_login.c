@@ -32,6 +32,11 @@ static ngx_int_t ngx_http_tenant_guard_login_refuse(ngx_http_request_t *r,
 static ngx_int_t ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_source_t *src,
     ngx_str_t *value, ngx_uint_t *what);
+static const char *ngx_http_tenant_guard_login_framing(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_tenant_guard_login_query(ngx_http_request_t *r,
+    ngx_http_tenant_guard_source_t *src);
+static const char *ngx_http_tenant_guard_login_bad(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_source_t *src);
 static ngx_int_t ngx_http_tenant_guard_login_normalize(ngx_http_request_t *r,
     ngx_str_t *value, const char **why);
 static ngx_int_t ngx_http_tenant_guard_login_header_filter(
@@ -515,7 +520,8 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
 
             if (!login->reset) {
                 return ngx_http_tenant_guard_login_refuse(r, ctx, &ws,
-                                            "the login body cannot be read");
+                                  ngx_http_tenant_guard_login_bad(r, ctx,
+                                                          &login->workspace));
             }
         }
     }
@@ -540,10 +546,8 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
 
     if (what == NGX_HTTP_TENANT_GUARD_SOURCE_BAD) {
         return ngx_http_tenant_guard_login_refuse(r, ctx, &ws,
-                                   ctx->body_over
-                                   ? "the login body is over "
-                                     "tenant_guard_login_body_max"
-                                   : "the login body cannot be read");
+                                  ngx_http_tenant_guard_login_bad(r, ctx,
+                                                        &login->identifier));
     }
 
     if (what == NGX_HTTP_TENANT_GUARD_SOURCE_NONE) {
@@ -579,10 +583,21 @@ ngx_http_tenant_guard_login_identify(ngx_http_request_t *r,
         case NGX_ERROR:
             return rc;
 
+        case NGX_ABORT:
+
+            /*
+             * An invalid one refuses the workspace's logins as it refuses
+             * its tokens: the file's settings may be weaker than the
+             * control plane meant.
+             */
+
+            ctx->result = TG_RESULT_UNAVAILABLE;
+            ngx_str_set(&ctx->detail, "the workspace's policy is invalid");
+            return NGX_OK;
+
         default:
 
-            /* none in Redis, or Redis cannot say: the file's settings
-             * count; an invalid one: the file's too, never none at all */
+            /* none in Redis, or Redis cannot say: the file's settings */
 
             break;
         }
@@ -666,7 +681,9 @@ ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ctx->body_over) {
+    if (ctx->body_over || ngx_http_tenant_guard_login_framing(r) != NULL
+        || ngx_http_tenant_guard_login_query(r, src))
+    {
         *what = NGX_HTTP_TENANT_GUARD_SOURCE_BAD;
         return NGX_OK;
     }
@@ -719,6 +736,113 @@ ngx_http_tenant_guard_login_value(ngx_http_request_t *r,
     *what = NGX_HTTP_TENANT_GUARD_SOURCE_OK;
 
     return NGX_OK;
+}
+
+
+/*
+ * A body that cannot be read as it is framed.  One with a Content-Encoding:
+ * an upstream that decodes it (Express's body parsers inflate gzip and
+ * deflate) would read other fields than these bytes show, a gzip header's
+ * comment included.  One with two Content-Types: nginx reads the first,
+ * an upstream may take the last (gunicorn does) and read a JSON body as a
+ * form, or the other way round.  NULL when neither.
+ */
+
+static const char *
+ngx_http_tenant_guard_login_framing(ngx_http_request_t *r)
+{
+    ngx_uint_t        i, types;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    types = 0;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Content-Type") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Type",
+                               sizeof("Content-Type") - 1)
+               == 0
+            && ++types > 1)
+        {
+            return "the login body has two Content-Types";
+        }
+
+        if (h[i].key.len == sizeof("Content-Encoding") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Encoding",
+                               sizeof("Content-Encoding") - 1)
+               == 0
+            && !(h[i].value.len == sizeof("identity") - 1
+                 && ngx_strncasecmp(h[i].value.data, (u_char *) "identity",
+                                    sizeof("identity") - 1)
+                    == 0))
+        {
+            return "the login body has a Content-Encoding";
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A body field that the query string names too (in any case): servlets
+ * (Spring Security's form login) and ASP.NET's Request[] read the query's
+ * value first, and would check another identifier than the body's.
+ */
+
+static ngx_uint_t
+ngx_http_tenant_guard_login_query(ngx_http_request_t *r,
+    ngx_http_tenant_guard_source_t *src)
+{
+    size_t  n;
+    u_char  buf[4 * NGX_HTTP_TENANT_GUARD_MAX_ID];
+
+    if (src->field.len == 0 || r->args.len == 0) {
+        return 0;
+    }
+
+    /* found, or a query the form rules cannot read: not ours to guess */
+
+    return tg_ident_form_field(r->args.data, r->args.len,
+                               (char *) src->field.data, buf, sizeof(buf),
+                               &n)
+           != 0;
+}
+
+
+/* why a body source gave nothing that can be read */
+
+static const char *
+ngx_http_tenant_guard_login_bad(ngx_http_request_t *r,
+    ngx_http_tenant_guard_ctx_t *ctx, ngx_http_tenant_guard_source_t *src)
+{
+    const char  *why;
+
+    if (ctx->body_over) {
+        return "the login body is over tenant_guard_login_body_max";
+    }
+
+    if (ngx_http_tenant_guard_login_query(r, src)) {
+        return "the login names its identifier field in the query string";
+    }
+
+    why = ngx_http_tenant_guard_login_framing(r);
+
+    return (why != NULL) ? why : "the login body cannot be read";
 }
 
 

@@ -14,6 +14,10 @@
 
 
 static int tg_ident_space(utf8proc_int32_t cp);
+static void tg_ident_fold_name(const char *name, unsigned char *fold,
+    size_t *n);
+static int tg_ident_name_like(const unsigned char *key, size_t len,
+    const unsigned char *fold, size_t n);
 static int tg_ident_hex(unsigned char c);
 static int tg_ident_form_decode(const unsigned char *in, size_t len,
     unsigned char *out, size_t size, size_t *n);
@@ -126,18 +130,69 @@ tg_ident_error(int rc)
 }
 
 
+/*
+ * A key that is the field's name in another case ("UserName", "u\u017Fername")
+ * is a second copy of the field: Go's encoding/json and .NET bind names
+ * case-insensitively, the last one winning, and would read another
+ * identifier than the one counted.
+ */
+
+static void
+tg_ident_fold_name(const char *name, unsigned char *fold, size_t *n)
+{
+    /* a name that does not fold (not UTF-8, too long) is compared as is */
+
+    if (tg_ident_normalize((const unsigned char *) name, strlen(name),
+                           fold, TG_IDENT_NAME_MAX, n)
+        != TG_IDENT_OK)
+    {
+        *n = 0;
+    }
+}
+
+
+static int
+tg_ident_name_like(const unsigned char *key, size_t len,
+    const unsigned char *fold, size_t n)
+{
+    size_t         m;
+    unsigned char  buf[TG_IDENT_NAME_MAX];
+
+    if (n == 0 || len > TG_IDENT_NAME_MAX
+        || tg_ident_normalize(key, len, buf, sizeof(buf), &m) != TG_IDENT_OK)
+    {
+        return 0;
+    }
+
+    return m == n && memcmp(buf, fold, n) == 0;
+}
+
+
 int
 tg_ident_json_field(const unsigned char *body, size_t len, const char *name,
     unsigned char *out, size_t size, size_t *n)
 {
-    size_t       i, l;
-    json_t      *json, *value;
-    const char  *s;
-    char         err[128];
+    size_t          i, l, flen;
+    json_t         *json, *value, *v;
+    const char     *s, *key;
+    char            err[128];
+    unsigned char   fold[TG_IDENT_NAME_MAX];
+
+    tg_ident_fold_name(name, fold, &flen);
 
     json = tg_json_parse_object(body, len, len, err, sizeof(err));
     if (json == NULL) {
         return -1;
+    }
+
+    json_object_foreach(json, key, v) {
+        if (strcmp(key, name) != 0
+            && tg_ident_name_like((const unsigned char *) key, strlen(key),
+                                  fold, flen))
+        {
+            json_decref(json);
+            return -1;
+        }
     }
 
     value = json_object_get(json, name);
@@ -175,7 +230,12 @@ tg_ident_json_field(const unsigned char *body, size_t len, const char *name,
  * application/x-www-form-urlencoded (the WHATWG URL standard's parser):
  * pairs split on '&', name and value on the first '=', '+' is a space,
  * %XX a byte.  A stray '%' is refused rather than kept, and names are
- * compared decoded, so "user%6Eame" is "username".
+ * compared decoded, so "user%6Eame" is "username"; the name in another
+ * case is the field twice (ASP.NET's form keys ignore case), and so is
+ * one that PHP reads as the field ("user.name" is "user_name").  A body that
+ * opens as a JSON object is not a form, whatever its Content-Type says:
+ * an upstream that decodes JSON without looking at the type (common in
+ * Go) reads the object, where a form's "&name=" could hide in a string.
  */
 
 int
@@ -183,9 +243,27 @@ tg_ident_form_field(const unsigned char *body, size_t len, const char *name,
     unsigned char *out, size_t size, size_t *n)
 {
     int                   found;
-    size_t                i, j, k, nlen, klen, vlen;
-    unsigned char         key[256];
+    size_t                i, j, k, l, nlen, klen, vlen, flen;
+    unsigned char         key[256], fold[TG_IDENT_NAME_MAX];
     const unsigned char  *eq;
+
+    tg_ident_fold_name(name, fold, &flen);
+
+    for (i = 0; i < len; i++) {
+        if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r'
+            && body[i] != '\n')
+        {
+            break;
+        }
+    }
+
+    if (len - i >= 3 && memcmp(body + i, "\xef\xbb\xbf", 3) == 0) {
+        i += 3;
+    }
+
+    if (i < len && body[i] == '{') {
+        return -1;
+    }
 
     nlen = strlen(name);
     found = 0;
@@ -213,6 +291,21 @@ tg_ident_form_field(const unsigned char *body, size_t len, const char *name,
         }
 
         if (klen != nlen || memcmp(key, name, nlen) != 0) {
+
+            /* PHP reads ' ', '.' and '[' in a name as '_' */
+
+            for (l = 0; l < klen; l++) {
+                if (key[l] == ' ' || key[l] == '.' || key[l] == '[') {
+                    key[l] = '_';
+                }
+            }
+
+            if (tg_ident_name_like(key, klen, fold, flen)
+                || (klen == nlen && memcmp(key, name, nlen) == 0))
+            {
+                return -1;
+            }
+
             continue;
         }
 

@@ -24,6 +24,9 @@
 #define TG_IDENT_TOO_LONG   -4
 #define TG_IDENT_NOMEM      -5
 
+/* the longest field name compared with the body's keys, folded */
+#define TG_IDENT_NAME_MAX   256
+
 
 /*
  * Unicode NFKC case folding with default-ignorable code points dropped,
@@ -41,8 +44,9 @@ const char *tg_ident_error(int rc);
 /*
  * A top-level field of a body.  Returns 1 with the value (raw bytes, not
  * normalized) in out, 0 when the body has no such field, -1 when the body
- * cannot be read (not the format, the field twice, not a string, NUL or
- * another control character below 0x20, or a value over size bytes).
+ * cannot be read (not the format, the field twice, also as another key
+ * that folds to the same name, not a string, NUL or another control
+ * character below 0x20, or a value over size bytes).
  */
 int tg_ident_json_field(const unsigned char *body, size_t len,
     const char *name, unsigned char *out, size_t size, size_t *n);

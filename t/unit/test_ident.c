@@ -166,6 +166,30 @@ main(void)
     is_int(form("username", "username", 63), 1, "form: no '='");
     is_int(form("&&username=x&&", "username", 63), 1, "form: empty pairs");
     is_str(norm, "x", "form: value among empty pairs");
+    is_int(form("username=a&UserName=b", "username", 63), -1,
+           "form: the name in another case");
+    is_int(form("USER%4EAME=b&username=a", "username", 63), -1,
+           "form: another case, encoded, first");
+    is_int(form("username=a&usernames=b&Password=x", "username", 63), 1,
+           "form: other names in any case");
+    is_int(form("{\"username\":\"v\",\"x\":\"&username=d&\"}", "username",
+                63),
+           -1, "form: a JSON object is not a form");
+    is_int(form(" \r\n\xef\xbb\xbf{\"username\":\"v\"}&username=d", "username",
+                63),
+           -1, "form: a JSON object after space and a BOM");
+    is_int(form("x={&username=a", "username", 63), 1,
+           "form: a '{' inside is a form's");
+    is_int(form("user_name=a&user.name=b", "user_name", 63), -1,
+           "form: PHP reads user.name as user_name");
+    is_int(form("user[name=b&user_name=a", "user_name", 63), -1,
+           "form: PHP reads user[name as user_name");
+    is_int(form("user+name=b&user_name=a", "user_name", 63), -1,
+           "form: PHP reads 'user name' as user_name");
+    is_int(form("user_name=a&user.id=b", "user_name", 63), 1,
+           "form: other dotted names");
+    is_int(form("username=a&user.name=b", "username", 63), 1,
+           "form: user.name is not username");
 
     /* JSON bodies */
 
@@ -183,6 +207,14 @@ main(void)
     is_int(json("username=a", "username", 63), -1, "json: a form body");
     is_int(json("{\"username\":\"abcdef\"}", "username", 5), -1,
            "json: over size");
+    is_int(json("{\"username\":\"a\",\"USERNAME\":\"b\"}", "username", 63),
+           -1, "json: the name in another case");
+    is_int(json("{\"u\\u017Fername\":\"b\",\"username\":\"a\"}",
+                "username", 63),
+           -1, "json: long s folds to s (Go's encoding/json)");
+    is_int(json("{\"username\":\"a\",\"Password\":\"x\","
+                "\"password\":\"y\"}", "username", 63),
+           1, "json: other names in any case");
 
     tt_free_all();
 
