@@ -379,6 +379,23 @@ is($res->{json}{was_banned}, JSON::PP::true(),
    . 'fullwidth B)');
 is(login('bob'), 401, 'bob may try again');
 
+# ------------------------------------------- ban settings written by the API
+
+# embedded mode: the workspace's ban settings from the API are the ones a
+# login of that workspace counts under (identity level), not the file's
+lift();
+is(TG::Admin::admin($n, 'PUT', '/admin/workspaces/strict/ban-settings',
+       '{"blockingForClientEnabled":true,"firstBanThreshold":1,'
+       . '"firstBanCollectingTime":300,"firstBanDuration":600,'
+       . '"secondBanThreshold":60,"secondBanCollectingTime":300,'
+       . '"secondBanDuration":600,"permanentBanThreshold":5,'
+       . '"permanentBanCollectingTime":300,"permanentBanDuration":600}')
+       ->{status}, 200, 'PUT ban-settings: one failure bans in "strict"');
+is($n->get('/login', 'X-Login: carol', 'X-WS: strict')->{status}, 401,
+   'carol fails once in "strict"');
+is($n->get('/login', 'X-Login: carol', 'X-WS: strict')->{status}, 429,
+   '... and is banned there at once (the file would allow two)');
+
 $n->stop;
 is_deeply([$n->bad_log_lines], [], 'no alert, crit or emerg in the log');
 
