@@ -114,8 +114,11 @@ my $req = $idp->requests->[-1];
 is($req->{method}, 'GET', 'the fetch is a GET');
 is($req->{uri}, '/certs?from=nginx', 'the fetch has no query of the client');
 is($req->{body}, '', 'the fetch has no body');
-my @names = sort keys %{$req->{headers}};
-is_deeply(\@names, [qw(connection host)],
+# "Connection: close" is nginx's own before 1.29 (whose proxy speaks
+# HTTP/1.1 and keeps connections by default); every other header would be
+# the client's
+my @names = sort grep { $_ ne 'connection' } keys %{$req->{headers}};
+is_deeply(\@names, [qw(host)],
           'the fetch carries no client header (no cookie, authorization, '
           . 'accept-encoding, forwarded-for, content-*)')
     or diag explain $req->{headers};
