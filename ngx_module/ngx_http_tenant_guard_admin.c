@@ -943,9 +943,6 @@ ngx_http_tenant_guard_admin_lift_ip(ngx_http_request_t *r, ngx_str_t *ip)
     size_t                              len, n;
     in_addr_t                           a4;
     u_char                              key[16];
-#if (NGX_HAVE_INET6)
-    ngx_uint_t                          i, bits;
-#endif
     tg_ban_state_t                      st;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 
@@ -966,18 +963,8 @@ ngx_http_tenant_guard_admin_lift_ip(ngx_http_request_t *r, ngx_str_t *ip)
             len = 4;
 
         } else {
-
             /* counted and banned per tenant_guard_ban_ipv6_prefix */
-
-            for (i = 0, bits = tmcf->ban_ipv6_prefix; i < 16; i++) {
-                if (bits >= 8) {
-                    bits -= 8;
-
-                } else {
-                    key[i] &= (u_char) (0xff00 >> bits);
-                    bits = 0;
-                }
-            }
+            ngx_http_tenant_guard_ban_ipv6_mask(key, tmcf->ban_ipv6_prefix);
         }
 #endif
 

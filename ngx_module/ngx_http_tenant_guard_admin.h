@@ -95,6 +95,7 @@ void ngx_http_tenant_guard_admin_ban_note(ngx_http_tenant_guard_zone_t *zone,
     ngx_str_t *ws, ngx_str_t *id, u_char *key);
 
 /* _ban.c */
+void ngx_http_tenant_guard_ban_ipv6_mask(u_char *addr, ngx_uint_t bits);
 void ngx_http_tenant_guard_ban_key_of(ngx_str_t *ws, ngx_str_t *id,
     u_char *key);
 

@@ -253,7 +253,6 @@ ngx_http_tenant_guard_ban_address_key(ngx_http_request_t *r, u_char *key)
 {
     struct sockaddr_in                 *sin;
 #if (NGX_HAVE_INET6)
-    ngx_uint_t                          i, bits;
     struct sockaddr_in6                *sin6;
     ngx_http_tenant_guard_main_conf_t  *tmcf;
 #endif
@@ -275,25 +274,37 @@ ngx_http_tenant_guard_ban_address_key(ngx_http_request_t *r, u_char *key)
         }
 
         tmcf = ngx_http_get_module_main_conf(r, ngx_http_tenant_guard_module);
-        bits = tmcf->ban_ipv6_prefix;
 
-        for (i = 0; i < 16; i++) {
-            if (bits >= 8) {
-                key[i] = sin6->sin6_addr.s6_addr[i];
-                bits -= 8;
-
-            } else {
-                key[i] = sin6->sin6_addr.s6_addr[i]
-                         & (u_char) (0xff00 >> bits);
-                bits = 0;
-            }
-        }
+        ngx_memcpy(key, sin6->sin6_addr.s6_addr, 16);
+        ngx_http_tenant_guard_ban_ipv6_mask(key, tmcf->ban_ipv6_prefix);
 
         return 16;
 #endif
     }
 
     return 0;
+}
+
+
+/*
+ * An IPv6 address as its ban key: the first bits of it
+ * (tenant_guard_ban_ipv6_prefix), the rest zero.
+ */
+
+void
+ngx_http_tenant_guard_ban_ipv6_mask(u_char *addr, ngx_uint_t bits)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < 16; i++) {
+        if (bits >= 8) {
+            bits -= 8;
+
+        } else {
+            addr[i] &= (u_char) (0xff00 >> bits);
+            bits = 0;
+        }
+    }
 }
 
 
@@ -492,7 +503,6 @@ ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
     ngx_http_tenant_guard_ctx_t *ctx, ngx_str_t *ws,
     const tg_ban_settings_t *ws_ban)
 {
-    u_char                              name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
     ngx_int_t                           rc;
     ngx_uint_t                          i;
     tg_ban_settings_t                   id, def, address;
@@ -611,6 +621,8 @@ ngx_http_tenant_guard_ban_attempt(ngx_http_request_t *r,
             slot->prev_until = f.prev_until;
 
             if (f.level != TG_BAN_NONE) {
+                u_char  name[NGX_HTTP_TENANT_GUARD_BAN_NAME_LEN];
+
                 ngx_http_tenant_guard_metrics_ban(f.level);
 
                 /* named so that the admin API can lift it */
@@ -735,7 +747,7 @@ ngx_http_tenant_guard_ban_release_handler(u_char *value, void *data,
     now = ngx_time();
 
     *expires = (time_t) tg_ban_expires(&s, &slot->settings,
-                                  slot->kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP);
+                           slot->kind == NGX_HTTP_TENANT_GUARD_KIND_BAN_IP);
 
     if (*expires <= now) {
         *expires = now + 1;

@@ -145,9 +145,8 @@ ngx_http_tenant_guard_claim_rules_merge(ngx_conf_t *cf,
     ngx_http_tenant_guard_loc_conf_t *prev,
     ngx_http_tenant_guard_loc_conf_t *conf)
 {
-    void                                *elts;
     ngx_uint_t                           i;
-    ngx_array_t                         *all, *inherited;
+    ngx_array_t                         *inherited;
     ngx_http_tenant_guard_claim_rule_t  *rule;
 
     inherited = (prev->claim_rules == NGX_CONF_UNSET_PTR) ? NULL
@@ -175,33 +174,10 @@ ngx_http_tenant_guard_claim_rules_merge(ngx_conf_t *cf,
         return NGX_CONF_OK;
     }
 
-    all = ngx_array_create(cf->pool,
-                           inherited->nelts + conf->claim_rules->nelts,
-                           sizeof(ngx_http_tenant_guard_claim_rule_t));
-    if (all == NULL) {
-        return NGX_CONF_ERROR;
-    }
+    conf->claim_rules = ngx_http_tenant_guard_array_join(cf, inherited,
+                                                         conf->claim_rules);
 
-    elts = ngx_array_push_n(all, inherited->nelts);
-    if (elts == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memcpy(elts, inherited->elts,
-               inherited->nelts * sizeof(ngx_http_tenant_guard_claim_rule_t));
-
-    elts = ngx_array_push_n(all, conf->claim_rules->nelts);
-    if (elts == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memcpy(elts, conf->claim_rules->elts,
-               conf->claim_rules->nelts
-               * sizeof(ngx_http_tenant_guard_claim_rule_t));
-
-    conf->claim_rules = all;
-
-    return NGX_CONF_OK;
+    return (conf->claim_rules != NULL) ? NGX_CONF_OK : NGX_CONF_ERROR;
 }
 
 

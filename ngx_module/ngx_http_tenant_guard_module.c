@@ -1448,8 +1448,7 @@ ngx_http_tenant_guard_merge_bind_paths(ngx_conf_t *cf,
     ngx_http_tenant_guard_loc_conf_t *prev,
     ngx_http_tenant_guard_loc_conf_t *conf)
 {
-    void         *elts;
-    ngx_array_t  *all, *inherited;
+    ngx_array_t  *inherited;
 
     inherited = (prev->bind_paths == NGX_CONF_UNSET_PTR) ? NULL
                                                          : prev->bind_paths;
@@ -1463,33 +1462,36 @@ ngx_http_tenant_guard_merge_bind_paths(ngx_conf_t *cf,
         return NGX_CONF_OK;
     }
 
-    all = ngx_array_create(cf->pool,
-                           inherited->nelts + conf->bind_paths->nelts,
-                           sizeof(ngx_http_tenant_guard_bind_path_t));
+    conf->bind_paths = ngx_http_tenant_guard_array_join(cf, inherited,
+                                                        conf->bind_paths);
+
+    return (conf->bind_paths != NULL) ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+/* a new array: the elements of a, then those of b (of one size) */
+
+ngx_array_t *
+ngx_http_tenant_guard_array_join(ngx_conf_t *cf, ngx_array_t *a,
+    ngx_array_t *b)
+{
+    void         *elts;
+    ngx_array_t  *all;
+
+    all = ngx_array_create(cf->pool, a->nelts + b->nelts, a->size);
     if (all == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
-    elts = ngx_array_push_n(all, inherited->nelts);
+    elts = ngx_array_push_n(all, a->nelts + b->nelts);
     if (elts == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
-    ngx_memcpy(elts, inherited->elts,
-               inherited->nelts * sizeof(ngx_http_tenant_guard_bind_path_t));
+    ngx_memcpy(ngx_cpymem(elts, a->elts, a->nelts * a->size),
+               b->elts, b->nelts * b->size);
 
-    elts = ngx_array_push_n(all, conf->bind_paths->nelts);
-    if (elts == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memcpy(elts, conf->bind_paths->elts,
-               conf->bind_paths->nelts
-               * sizeof(ngx_http_tenant_guard_bind_path_t));
-
-    conf->bind_paths = all;
-
-    return NGX_CONF_OK;
+    return all;
 }
 
 

@@ -519,6 +519,8 @@ ngx_table_elt_t *ngx_http_tenant_guard_headers_out(ngx_http_request_t *r,
 /* _access.c */
 ngx_int_t ngx_http_tenant_guard_preaccess_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_tenant_guard_access_handler(ngx_http_request_t *r);
+ngx_array_t *ngx_http_tenant_guard_array_join(ngx_conf_t *cf,
+    ngx_array_t *a, ngx_array_t *b);
 ngx_http_tenant_guard_ctx_t *ngx_http_tenant_guard_get_ctx(
     ngx_http_request_t *r);
 

@@ -1245,7 +1245,8 @@ ngx_http_tenant_guard_on_reply(redisAsyncContext *ac, void *r,
 
         ngx_http_tenant_guard_metrics_redis(
             (reply == NULL || reply->type == REDIS_REPLY_ERROR)
-            ? NGX_HTTP_TENANT_GUARD_REDIS_ERROR : NGX_HTTP_TENANT_GUARD_REDIS_OK);
+            ? NGX_HTTP_TENANT_GUARD_REDIS_ERROR
+            : NGX_HTTP_TENANT_GUARD_REDIS_OK);
     }
 
     if (w->send) {
